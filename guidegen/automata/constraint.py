@@ -1,0 +1,403 @@
+"""A DFA bound to a vocabulary: the :class:`~guidegen.constraint.Constraint` behind ``regex=...``.
+
+Masks are computed lazily, once per DFA state, by the Numba trie walk in :mod:`.kernels`, and
+memoized as plain ``int32`` rows, so a constraint pickles and repeat states cost a copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import re
+import tempfile
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from ..errors import ConstraintError, RegexError
+from ..vocab import Vocabulary
+from . import kernels
+from .dfa import DFA
+from .regex import DEFAULT_MAX_STATES, compile_regex
+
+__all__ = [
+    "DFAConstraint",
+    "DFAConstraintState",
+    "RegexCompiler",
+    "cached_compile_regex",
+    "clear_memory_cache",
+    "index_cache_dir",
+]
+
+# Masks kept per constraint; past this the oldest are dropped (a row is ceil(V/32)*4 bytes: 19 KiB
+# for a 151k vocabulary).
+DEFAULT_MAX_MEMO = 8192
+
+
+class DFAConstraint:
+    """A byte-level :class:`DFA` applied to a :class:`~guidegen.vocab.Vocabulary`.
+
+    A token is allowed in a state when all of its bytes keep the DFA alive (the DFA is trimmed, so
+    alive means "can still be completed"). Special tokens (``token_bytes[i] is None``) are never
+    allowed, except the end-of-sequence ids in an accepting state.
+    """
+
+    def __init__(
+        self,
+        dfa: DFA,
+        vocab: Vocabulary,
+        parse: Callable[[str], Any] | None = None,
+        *,
+        max_memo: int = DEFAULT_MAX_MEMO,
+    ) -> None:
+        self.dfa = dfa
+        self.vocab = vocab
+        self._parse = parse
+        self.max_memo = int(max_memo)
+        self._masks: dict[int, np.ndarray] = {}
+        self._setup()
+
+    def _setup(self) -> None:
+        t = self.dfa.transitions
+        live = t >= 0
+        self._n_live = live.sum(axis=1).astype(np.int32)
+        # the one live byte of states with exactly one (else -1): what forced_bytes follows
+        only = np.where(self._n_live == 1, np.argmax(live, axis=1), -1)
+        self._only_byte = only.astype(np.int32)
+        self._eos = frozenset(self.vocab.eos_token_ids)
+        trie = self.vocab.trie
+        # read-only views with fixed dtypes: the kernel then always gets the one specialization
+        # that kernels.warmup() compiled (Numba types read-only arrays separately)
+        self._trie = (
+            _readonly(trie.node_byte, np.uint8),
+            _readonly(trie.subtree_end, np.int32),
+            _readonly(trie.token_start, np.int32),
+            _readonly(trie.token_end, np.int32),
+            _readonly(trie.token_ids, np.int32),
+        )
+        self._max_depth = np.int64(max((len(b) for b in self.vocab.token_bytes if b), default=0))
+        self._lock = threading.Lock()
+
+    # pickling: the memo travels along (plain arrays); derived tables are rebuilt
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "dfa": self.dfa,
+            "vocab": self.vocab,
+            "parse": self._parse,
+            "max_memo": self.max_memo,
+            "masks": dict(self._masks),
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.dfa = state["dfa"]
+        self.vocab = state["vocab"]
+        self._parse = state["parse"]
+        self.max_memo = state["max_memo"]
+        self._masks = dict(state["masks"])
+        self._setup()
+
+    # Constraint protocol ---------------------------------------------------------------------------
+    def new_state(self) -> "DFAConstraintState":
+        return DFAConstraintState(self)
+
+    def parse(self, text: str) -> Any:
+        return self._parse(text) if self._parse is not None else text
+
+    # masks ------------------------------------------------------------------------------------------
+    def mask_for_state(self, state: int) -> np.ndarray:
+        """The (memoized, read-only) mask row of DFA state ``state``, EOS bits included."""
+        row = self._masks.get(state)
+        if row is None:
+            row = np.zeros(self.vocab.bitmask_width, dtype=np.int32)
+            kernels.fill_dfa_mask(
+                self.dfa.transitions,
+                self.dfa.accepting,
+                np.int64(state),
+                *self._trie,
+                self._max_depth,
+                row,
+            )
+            if self.dfa.accepting[state]:
+                _set_bits(row, self._eos)
+            row.setflags(write=False)
+            with self._lock:
+                if len(self._masks) >= self.max_memo:
+                    self._masks.pop(next(iter(self._masks)))
+                self._masks[state] = row
+        return row
+
+    def walk_token(self, state: int, token_id: int) -> int:
+        """DFA state after token ``token_id`` from ``state``; -1 if not allowed (special tokens included)."""
+        tb = self.vocab.token_bytes
+        if not 0 <= token_id < len(tb):
+            return -1
+        b = tb[token_id]
+        if not b:
+            return -1
+        t = self.dfa.transitions
+        s = state
+        for byte in b:
+            s = t.item(s, byte)
+            if s < 0:
+                return -1
+        return s
+
+    @property
+    def n_memoized(self) -> int:
+        return len(self._masks)
+
+    def __repr__(self) -> str:
+        return f"DFAConstraint({self.dfa!r}, vocab size {self.vocab.size})"
+
+
+def _readonly(a: np.ndarray, dtype) -> np.ndarray:
+    v = np.ascontiguousarray(a, dtype=dtype).view()
+    v.setflags(write=False)
+    return v
+
+
+def _set_bits(row: np.ndarray, ids) -> None:
+    words = row.view(np.uint32)
+    for t in ids:
+        if 0 <= t < words.shape[0] * 32:
+            words[t >> 5] |= np.uint32(1 << (t & 31))
+
+
+class DFAConstraintState:
+    """One sequence's position in a :class:`DFAConstraint` (a DFA state plus an undo stack)."""
+
+    __slots__ = ("constraint", "state", "finished", "_history")
+
+    def __init__(self, constraint: DFAConstraint, state: int = 0, finished: bool = False) -> None:
+        self.constraint = constraint
+        self.state = state
+        self.finished = finished
+        self._history: list[tuple[int, bool]] = []
+
+    # ConstraintState protocol ---------------------------------------------------------------------
+    def fill_mask(self, bitmask_row: np.ndarray) -> None:
+        c = self.constraint
+        width = c.vocab.bitmask_width
+        if bitmask_row.shape != (width,) or bitmask_row.dtype not in (np.int32, np.uint32):
+            raise ValueError(
+                f"bitmask row must be int32[{width}], got {bitmask_row.dtype}{list(bitmask_row.shape)}"
+            )
+        if self.finished:
+            bitmask_row[...] = 0
+            _set_bits(bitmask_row.view(np.int32), c._eos)
+            return
+        np.copyto(bitmask_row.view(np.int32), c.mask_for_state(self.state))
+
+    def advance(self, token_id: int) -> bool:
+        c = self.constraint
+        token_id = int(token_id)
+        if token_id in c._eos:
+            if self.finished or c.dfa.accepting[self.state]:
+                self._history.append((self.state, self.finished))
+                self.finished = True
+                return True
+            return False
+        if self.finished:
+            return False
+        nxt = c.walk_token(self.state, token_id)
+        if nxt < 0:
+            return False
+        self._history.append((self.state, self.finished))
+        self.state = nxt
+        return True
+
+    def rollback(self, n_tokens: int) -> None:
+        n = int(n_tokens)
+        if n < 0 or n > len(self._history):
+            raise ValueError(f"cannot roll back {n} tokens: {len(self._history)} were consumed")
+        if n == 0:
+            return
+        self.state, self.finished = self._history[-n]
+        del self._history[-n:]
+
+    def is_accepting(self) -> bool:
+        return self.finished or bool(self.constraint.dfa.accepting[self.state])
+
+    def is_finished(self) -> bool:
+        if self.finished:
+            return True
+        c = self.constraint
+        return bool(c.dfa.accepting[self.state]) and c._n_live[self.state] == 0
+
+    def forced_bytes(self) -> bytes:
+        if self.finished:
+            return b""
+        c = self.constraint
+        out = bytearray()
+        s = self.state
+        accepting, only, t = c.dfa.accepting, c._only_byte, c.dfa.transitions
+        for _ in range(c.dfa.n_states):  # a trimmed DFA cannot loop here, but stay bounded
+            if accepting[s] or only[s] < 0:
+                break
+            b = int(only[s])
+            out.append(b)
+            s = t.item(s, b)
+        return bytes(out)
+
+    def fork(self) -> "DFAConstraintState":
+        other = DFAConstraintState(self.constraint, self.state, self.finished)
+        other._history = list(self._history)
+        return other
+
+    # extras -----------------------------------------------------------------------------------------
+    @property
+    def n_consumed(self) -> int:
+        """Tokens consumed so far (the depth of the undo stack)."""
+        return len(self._history)
+
+    def __repr__(self) -> str:
+        return f"DFAConstraintState(state={self.state}, finished={self.finished}, consumed={len(self._history)})"
+
+
+# --------------------------------------------------------------------------------------------------
+# compiling with caches
+
+
+_MEMORY_CACHE_SIZE = 256
+_memory_cache: "OrderedDict[tuple[str, int, int], DFA]" = OrderedDict()
+_memory_lock = threading.Lock()
+
+
+def _memory_get(key: tuple[str, int, int]) -> DFA | None:
+    with _memory_lock:
+        dfa = _memory_cache.get(key)
+        if dfa is not None:
+            _memory_cache.move_to_end(key)
+        return dfa
+
+
+def _memory_put(key: tuple[str, int, int], dfa: DFA) -> None:
+    with _memory_lock:
+        _memory_cache[key] = dfa
+        _memory_cache.move_to_end(key)
+        while len(_memory_cache) > _MEMORY_CACHE_SIZE:
+            _memory_cache.popitem(last=False)
+
+
+def clear_memory_cache() -> None:
+    """Forget the DFAs compiled in this process (the disk cache is left alone)."""
+    with _memory_lock:
+        _memory_cache.clear()
+
+
+def index_cache_dir() -> Path:
+    """``$GUIDEGEN_CACHE/index`` when that variable is set, else ``~/.cache/guidegen/index``."""
+    root = os.environ.get("GUIDEGEN_CACHE")
+    base = Path(root).expanduser() if root else Path.home() / ".cache" / "guidegen"
+    return base / "index"
+
+
+_CACHE_FORMAT = 1
+
+
+def _cache_path(pattern: str, flags: int, vocab_fingerprint: str) -> Path:
+    key = hashlib.sha256(f"guidegen-regex-v{_CACHE_FORMAT}\0{flags}\0{pattern}".encode("utf-8", "surrogatepass"))
+    return index_cache_dir() / f"regex-{key.hexdigest()[:32]}-{vocab_fingerprint[:32]}.pkl"
+
+
+def _load_cached(path: Path, pattern: str, flags: int, vocab_fingerprint: str) -> DFA | None:
+    try:
+        with open(path, "rb") as f:
+            entry = pickle.load(f)
+        if (
+            isinstance(entry, dict)
+            and entry.get("format") == _CACHE_FORMAT
+            and entry.get("pattern") == pattern
+            and entry.get("flags") == flags
+            and entry.get("vocab") == vocab_fingerprint
+            and isinstance(entry.get("dfa"), DFA)
+        ):
+            return entry["dfa"]
+    except FileNotFoundError:
+        return None
+    except Exception:  # corrupt or foreign file: rebuild and overwrite
+        return None
+    return None
+
+
+def _store_cached(path: Path, pattern: str, flags: int, vocab_fingerprint: str, dfa: DFA) -> None:
+    entry = {"format": _CACHE_FORMAT, "pattern": pattern, "flags": flags, "vocab": vocab_fingerprint, "dfa": dfa}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                pickle.dump(entry, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+    except OSError:
+        pass  # a read-only or full cache directory only costs the next compile
+
+
+def cached_compile_regex(
+    pattern: str,
+    flags: int = 0,
+    *,
+    vocab_fingerprint: str = "",
+    max_states: int = DEFAULT_MAX_STATES,
+    disk_cache: bool = True,
+) -> DFA:
+    """:func:`compile_regex` behind an in-process LRU and, with ``disk_cache``, the on-disk index
+    (``index_cache_dir()``, one pickle per pattern, flags and vocabulary fingerprint)."""
+    key = (pattern, int(flags), int(max_states))
+    dfa = _memory_get(key)
+    if dfa is not None:
+        return dfa
+    path = _cache_path(pattern, flags, vocab_fingerprint) if disk_cache else None
+    if path is not None:
+        dfa = _load_cached(path, pattern, flags, vocab_fingerprint)
+    if dfa is None:
+        dfa = compile_regex(pattern, flags, max_states=max_states)
+        if path is not None:
+            _store_cached(path, pattern, flags, vocab_fingerprint, dfa)
+    _memory_put(key, dfa)
+    return dfa
+
+
+class RegexCompiler:
+    """``regex=...`` requests: a Python regular expression the whole generated text must match.
+
+    Options: ``flags`` (:mod:`re` flags), ``max_states`` (DFA size limit), ``disk_cache`` (bool).
+    :meth:`DFAConstraint.parse` returns the text unchanged.
+    """
+
+    kind = "regex"
+    _OPTIONS = frozenset({"flags", "max_states", "disk_cache"})
+
+    def compile(self, spec: Any, vocab: Vocabulary, **options: Any) -> DFAConstraint:
+        unknown = set(options) - self._OPTIONS
+        if unknown:
+            raise ConstraintError(
+                f"unknown regex option(s) {sorted(unknown)}; supported: {sorted(self._OPTIONS)}"
+            )
+        if isinstance(spec, re.Pattern):
+            if isinstance(spec.pattern, bytes):
+                raise RegexError("bytes patterns are not supported: pass a str regex")
+            flags = int(options.get("flags", 0)) | (spec.flags & ~re.UNICODE)
+            spec = spec.pattern
+        else:
+            flags = int(options.get("flags", 0))
+        if not isinstance(spec, str):
+            raise RegexError(f"a regex constraint needs a str pattern, got {type(spec).__name__}")
+        dfa = cached_compile_regex(
+            spec,
+            flags,
+            vocab_fingerprint=vocab.fingerprint,
+            max_states=int(options.get("max_states", DEFAULT_MAX_STATES)),
+            disk_cache=bool(options.get("disk_cache", True)),
+        )
+        return DFAConstraint(dfa, vocab, parse=None)

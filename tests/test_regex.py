@@ -1,0 +1,375 @@
+"""Regex → byte DFA: agreement with re.fullmatch, errors, minimality, size limits."""
+
+from __future__ import annotations
+
+import pickle
+import re
+import time
+from functools import lru_cache
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from guidegen.automata.dfa import DFA
+from guidegen.automata.regex import compile_regex
+from guidegen.errors import ConstraintError, RegexError
+
+# characters that stress the UTF-8 expansion and case folding: 1-4 byte encodings, the Kelvin sign
+# and long s (which fold to ASCII k and s), sharp s, dotted/dotless i, Greek sigma forms
+EXTRA = "aAbZz0159 _-.\n\t\x00\x7fé€中😀\u212a\u017fßẞİıΣσςǅ٣\u00a0\u2028\U0010ffff\ud7ff\ue000"
+
+PATTERNS = [
+    r"",
+    r"a",
+    r"abc",
+    r"a*",
+    r"a+b?",
+    r"(a|b)*abb",
+    r"[a-c]{2,4}",
+    r"x{3}",
+    r"x{2,}",
+    r"x{0,3}y",
+    r"(?:ab|a)*c?",
+    r"[^a]",
+    r"[^\n]*",
+    r".",
+    r".+",
+    r"(?s).",
+    r"(?s:.)a.",
+    r"\d+(\.\d+)?",
+    r"\w+",
+    r"\W\S\D",
+    r"\s*",
+    r"[\d\s]+",
+    r"[^\w\s]",
+    r"é|€|中|😀",
+    r"[é-中]+",
+    r"[\u0080-\U0010ffff]",
+    r"[^\u0000-\u007f]{1,2}",
+    r"[😀-🙏]",
+    r"-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?",
+    r'"([^"\\]|\\.)*"',
+    r"(?P<year>\d{4})-(?P<m>\d\d)",
+    r"a*?b+?c??d{1,2}?",
+    r"(a|)+",
+    r"((a*)*b)*",
+    r"(?i)straße",
+    r"(?i)[a-z]+",
+    r"(?i)k",
+    r"(?i)[^k]",
+    r"(?i)s|σ",
+    r"(?i)[ǅ-ǆ]",
+    r"(?i:ab)c",
+    r"(?i)a(?-i:b)",
+    r"(?i)\w",
+    r"(?ia)k\w",
+    r"(?a)\w+\d\s",
+    r"(?x) a  b # comment\n c",
+    r"^abc$",
+    r"\Aab\Z",
+    r"^$",
+    r"(^a|^b)c",
+    r"a(b$|c$)",
+    r"(?m)^a$",
+    r"^(?:x|y)*$",
+]
+
+
+_compiled = lru_cache(maxsize=None)(compile_regex)
+
+
+# hypothesis' from_regex enumerates huge classes slowly; random_text covers these
+SLOW_FOR_FROM_REGEX = {r"[\u0080-\U0010ffff]", r"[^\u0000-\u007f]{1,2}"}
+
+
+def alphabet_of(pattern: str) -> str:
+    chars = {c for c in pattern if c not in "\\()[]{}?*+|^$"}
+    return "".join(sorted(chars)) + EXTRA
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_agrees_with_re_fullmatch(pattern: str) -> None:
+    dfa = compile_regex(pattern)
+    compiled = re.compile(pattern)
+    alphabet = alphabet_of(pattern)
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.text(alphabet=alphabet, max_size=8))
+    def random_text(text: str) -> None:
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogate: not valid UTF-8, never generated
+            return
+        assert dfa.matches(data) == bool(compiled.fullmatch(text)), (pattern, text)
+
+    @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.from_regex(compiled, fullmatch=True))
+    def matching_text(text: str) -> None:
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:
+            return
+        assume(compiled.fullmatch(text))
+        assert dfa.matches(data), (pattern, text)
+
+    random_text()
+    if pattern not in SLOW_FOR_FROM_REGEX:
+        matching_text()
+
+
+@pytest.mark.parametrize("pattern", [r".", r"\w*", r"[^a]+", r"(?s).*", r"[\u0080-\U0010ffff]+"])
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=8))
+def test_only_valid_utf8_is_accepted(pattern: str, data: bytes) -> None:
+    dfa = _compiled(pattern)
+    if dfa.matches(data):
+        text = data.decode("utf-8")  # raises if the DFA accepted invalid UTF-8
+        assert re.fullmatch(pattern, text)
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return
+        assert not re.fullmatch(pattern, text)
+
+
+# random regexes ------------------------------------------------------------------------------------
+
+RANDOM_ALPHABET = "ab\u00e9\u4e2d\U0001f600\n"
+_atoms = st.sampled_from(
+    ["a", "b", "é", "中", "😀", ".", r"\d", r"\w", r"\s", r"\S", "[ab]", "[^a]", "[a-é]", "[^\n中]", "[😀-😂]", "(?i:A)"]
+)
+
+
+def _combine(children):
+    quantifiers = st.sampled_from(["*", "+", "?", "{2}", "{0,2}", "{1,3}", "{2,}", "*?", "{1,2}?"])
+    return st.one_of(
+        st.tuples(children, children).map(lambda t: t[0] + t[1]),
+        st.tuples(children, children).map(lambda t: f"(?:{t[0]}|{t[1]})"),
+        st.tuples(children, quantifiers).map(lambda t: f"(?:{t[0]}){t[1]}"),
+        children.map(lambda c: f"({c})"),
+    )
+
+
+random_regexes = st.recursive(_atoms, _combine, max_leaves=8)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(pattern=random_regexes, texts=st.lists(st.text(alphabet=RANDOM_ALPHABET + "A1 ", max_size=7), max_size=25))
+def test_random_regexes_agree_with_re(pattern: str, texts: list[str]) -> None:
+    dfa = _compiled(pattern)
+    compiled = re.compile(pattern)
+    for text in texts:
+        assert dfa.matches(text.encode()) == bool(compiled.fullmatch(text)), (pattern, text)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_random_regexes_accept_their_matches(data) -> None:
+    pattern = data.draw(random_regexes)
+    dfa = compile_regex(pattern)
+    text = data.draw(st.from_regex(re.compile(pattern), fullmatch=True))
+    try:
+        encoded = text.encode()
+    except UnicodeEncodeError:
+        return
+    assert dfa.matches(encoded) == bool(re.fullmatch(pattern, text)), (pattern, text)
+
+
+# errors ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "pattern, construct, position",
+    [
+        (r"a(?=b)", "lookahead", 1),
+        (r"a(?!b)", "negative lookahead", 1),
+        (r"x(?<=a)b", "lookbehind", 1),
+        (r"(?<!a)b", "negative lookbehind", 0),
+        (r"(a)\1", "backreference", 3),
+        (r"(?P<n>a)(?P=n)", "backreference", 8),
+        (r"(a)?(?(1)b|c)", "conditional", 4),
+        (r"\bfoo", r"\b", 0),
+        (r"foo\B", r"\B", 3),
+        (r"[\b]a\b", r"\b", 5),
+        (r"a^b", "anchor ^", 1),
+        (r"a$b", "anchor $", 1),
+        (r"a\Zb", r"anchor \Z", 1),
+        (r"b\A", r"anchor \A", 1),
+        (r"(?:^a)*", "anchor ^", 3),
+    ],
+)
+def test_unsupported_constructs_name_construct_and_position(pattern: str, construct: str, position: int) -> None:
+    with pytest.raises(RegexError) as info:
+        compile_regex(pattern)
+    msg = str(info.value)
+    assert construct in msg
+    assert f"position {position}" in msg
+    assert isinstance(info.value, ConstraintError)
+
+
+@pytest.mark.skipif(not hasattr(re, "NOFLAG"), reason="atomic groups and possessive quantifiers need Python 3.11")
+@pytest.mark.parametrize("pattern, construct", [(r"(?>ab)c", "atomic group"), (r"a*+b", "possessive")])
+def test_atomic_and_possessive_rejected(pattern: str, construct: str) -> None:
+    with pytest.raises(RegexError, match=construct):
+        compile_regex(pattern)
+
+
+@pytest.mark.parametrize("pattern", ["(", "a)", "[a-", "a{2,1}", "*a", "a**", "(?P<1>a)", r"\p{L}"])
+def test_malformed_regex_reports_re_message(pattern: str) -> None:
+    with pytest.raises(re.error) as expected:
+        re.compile(pattern)
+    with pytest.raises(RegexError) as info:
+        compile_regex(pattern)
+    assert expected.value.msg in str(info.value)
+    assert "invalid regex" in str(info.value)
+    assert isinstance(info.value.__cause__, re.error)
+
+
+@pytest.mark.parametrize("pattern", [r"[^\s\S]", "\ud800", r"[\ud800-\udfff]+", r"a[^\w\W]"])
+def test_empty_language_is_an_error(pattern: str) -> None:
+    with pytest.raises(RegexError, match="matches no valid UTF-8"):
+        compile_regex(pattern)
+
+
+def test_non_str_pattern_rejected() -> None:
+    with pytest.raises(RegexError, match="str"):
+        compile_regex(b"abc")  # type: ignore[arg-type]
+
+
+def test_state_limit() -> None:
+    # the n-th symbol from the end must be 'a': 2^n DFA states
+    with pytest.raises(RegexError, match="more than 1000 automaton states"):
+        compile_regex(r"(a|b)*a(a|b){12}", max_states=1000)
+    assert compile_regex(r"(a|b)*a(a|b){4}").n_states == 32
+
+
+def test_huge_repetition_is_refused_quickly() -> None:
+    start = time.perf_counter()
+    with pytest.raises(RegexError, match="too large"):
+        compile_regex(r"(?:(?:[a-z]{1000}){1000}){1000}")
+    assert time.perf_counter() - start < 5
+
+
+# minimality ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "pattern, n_states",
+    [
+        (r"a*", 1),
+        (r"(a|b)*", 1),
+        (r"(a|b)*abb", 4),
+        (r"[ab]{3}", 4),
+        (r"abc|abd", 4),
+        (r"a|aa|aaa", 4),
+        (r"a{1,200}", 201),
+        (r"[a-z]{1,200}", 201),
+        (r"(aa)*", 2),
+        (r"(a|b)*a(a|b){4}", 32),
+        (r"é", 3),
+        # start, accept, one/two/three continuation bytes left, and the four lead bytes with a
+        # restricted second byte (E0, ED, F0, F4)
+        (r".", 9),
+        (r"(?s).", 9),
+        (r"", 1),
+    ],
+)
+def test_minimal_state_counts(pattern: str, n_states: int) -> None:
+    assert compile_regex(pattern).n_states == n_states
+
+
+def _naive_minimal(dfa: DFA) -> bool:
+    """Moore refinement from scratch: every state distinct, reachable, and co-reachable."""
+    t = dfa.transitions
+    n = dfa.n_states
+    full = np.where(t < 0, n, t)
+    full = np.vstack([full, np.full((1, 256), n)])
+    cls = np.append(dfa.accepting.astype(np.int64), 0)
+    while True:
+        sig = np.hstack([cls[:, None], cls[full]])
+        _, new = np.unique(sig, axis=0, return_inverse=True)
+        new = new.reshape(-1)
+        if len(np.unique(new)) == len(np.unique(cls)):
+            break
+        cls = new
+    distinct = len(np.unique(cls[:n])) == n and cls[n] not in set(cls[:n].tolist())
+    seen = {0}
+    stack = [0]
+    while stack:
+        s = stack.pop()
+        for x in set(t[s].tolist()) - {-1}:
+            if x not in seen:
+                seen.add(x)
+                stack.append(x)
+    return distinct and len(seen) == n
+
+
+@pytest.mark.parametrize("pattern", PATTERNS[:40])
+def test_result_is_minimal_reachable_and_trimmed(pattern: str) -> None:
+    assert _naive_minimal(compile_regex(pattern))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(pattern=random_regexes)
+def test_random_results_are_minimal(pattern: str) -> None:
+    assert _naive_minimal(compile_regex(pattern))
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [(r"a+?", r"a+"), (r"(?:a|b)", r"[ab]"), (r"(x)(y)", r"xy"), (r"a{2,3}?", r"aaa?"), (r"(?i)a", r"[aA]"), (r"^ab$", r"ab")],
+)
+def test_same_language_same_automaton(a: str, b: str) -> None:
+    assert compile_regex(a).fingerprint == compile_regex(b).fingerprint
+
+
+# DFA object ------------------------------------------------------------------------------------------
+
+
+def test_dfa_api_and_pickle() -> None:
+    dfa = compile_regex(r"ab*c")
+    assert dfa.matches(b"abbbc") and dfa.matches("ac") and not dfa.matches(b"ab")
+    s = dfa.walk(0, b"ab")
+    assert s >= 0 and not dfa.accepting[s]
+    assert dfa.walk(s, b"c") >= 0 and dfa.accepting[dfa.walk(s, b"c")]
+    assert dfa.walk(0, b"x") == -1 and dfa.walk(-1, b"") == -1
+    assert dfa.transitions.dtype == np.int32 and dfa.transitions.shape == (dfa.n_states, 256)
+    assert dfa.accepting.dtype == np.bool_
+    assert not dfa.transitions.flags.writeable
+    assert list(dfa.live_bytes(0)) == [ord("a")]
+    again = pickle.loads(pickle.dumps(dfa))
+    assert again.fingerprint == dfa.fingerprint == compile_regex(r"ab*c").fingerprint
+    assert np.array_equal(again.transitions, dfa.transitions)
+    assert compile_regex(r"ab*d").fingerprint != dfa.fingerprint
+
+
+def test_dfa_validates_arrays() -> None:
+    with pytest.raises(ValueError):
+        DFA(np.zeros((2, 10), np.int32), np.zeros(2, bool))
+    with pytest.raises(ValueError):
+        DFA(np.full((2, 256), 5, np.int32), np.zeros(2, bool))
+    with pytest.raises(ValueError):
+        DFA(np.full((2, 256), -1, np.int32), np.zeros(3, bool))
+
+
+def test_flags_argument() -> None:
+    assert compile_regex("abc", re.IGNORECASE).matches(b"AbC")
+    assert compile_regex("a.b", re.DOTALL).matches(b"a\nb")
+    assert not compile_regex("a.b").matches(b"a\nb")
+    assert compile_regex(r"a b  c", re.VERBOSE).matches(b"abc")
+    assert not compile_regex(r"\w", re.ASCII).matches("é")
+
+
+# speed -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pattern, seconds", [(r"[a-z]{1,200}", 0.5), (r"a{0,1000}", 1.0), (r'[^"]{0,300}', 3.0)])
+def test_bounded_repetition_is_fast(pattern: str, seconds: float) -> None:
+    compile_regex(r"[a-z]")  # warm the kernels
+    start = time.perf_counter()
+    dfa = compile_regex(pattern)
+    assert time.perf_counter() - start < seconds
+    assert dfa.matches(b"") == pattern.startswith(("a{0", '[^"]{0'))
