@@ -1,0 +1,12 @@
+"""Regex and JSON Schema constraints."""
+
+from __future__ import annotations
+
+from guidegen.automata.constraint import RegexCompiler
+from guidegen.grammar.json_schema import JSONSchemaCompiler
+from guidegen.hookspecs import hookimpl
+
+
+@hookimpl
+def guidegen_constraint_compilers():
+    return [RegexCompiler(), JSONSchemaCompiler()]
