@@ -11,7 +11,7 @@ import guidegen
 from guidegen import GenerationRequest, Host, PluginError, hookimpl
 from guidegen.errors import ConstraintError
 
-BUILTINS = {"constraints", "cfg", "prompt_lookup", "repetition"}
+BUILTINS = {"constraints", "cfg", "prompt_lookup", "fast_forward", "repetition"}
 
 
 def test_builtin_plugins_come_from_entry_points():

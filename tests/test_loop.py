@@ -61,9 +61,15 @@ def test_schema_constraint_returns_parsed_value(model):
         "required": ["name", "age"],
         "additionalProperties": False,
     }
-    result = greedy(model, "Invent a person with a name and an age, as JSON.", schema=schema, max_tokens=40)
+    prompt = "Invent a person with a name and an age, as JSON."
+    result = greedy(model, prompt, schema=schema, max_tokens=40)
     assert isinstance(result.value, dict) and set(result.value) == {"name", "age"}
     assert 0 <= result.value["age"] <= 120
+    # Fast-forward (on by default) drafts the forced bytes: same tokens, fewer forward passes.
+    step_by_step = greedy(model, prompt, schema=schema, max_tokens=40, fast_forward=False)
+    assert step_by_step.token_ids == result.token_ids
+    assert result.stats.accepted_draft_tokens > 0
+    assert result.stats.forward_passes < step_by_step.stats.forward_passes
 
 
 QUOTE = "Repeat this sentence exactly: The quick brown fox jumps over the lazy dog near the river bank."
