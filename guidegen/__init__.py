@@ -36,7 +36,13 @@ from .plugin_api import (
     StepReport,
     Stop,
 )
-from .request import GenerationRequest, GenerationResult, GenerationStats, Prompt, SamplingParams
+from .request import (
+    GenerationRequest,
+    GenerationResult,
+    GenerationStats,
+    Prompt,
+    SamplingParams,
+)
 from .vocab import Vocabulary
 
 __all__ = [

@@ -6,7 +6,6 @@ import json
 import re
 
 import pytest
-import torch
 
 from guidegen import cli
 from guidegen.hf import GuidegenLogitsProcessor

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import guidegen
-from guidegen import GenerationRequest, Host, SamplingParams, hookimpl
+from guidegen import Host, hookimpl
 from guidegen.plugin_api import Flag, LogitsProcessor, Monitor, Rollback, Stop
 
 pytestmark = pytest.mark.model
