@@ -191,7 +191,7 @@ class Host:
 def _spec_key(spec: Any) -> Any:
     """A hashable identity for a constraint spec: JSON text for data, the object for classes."""
     if isinstance(spec, (dict, list, str, int, float, bool)) or spec is None:
-        return json.dumps(spec, sort_keys=True, default=repr)
+        return json.dumps(spec, default=repr)  # key order matters: it is the property order
     return spec
 
 

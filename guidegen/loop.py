@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 import torch
 
@@ -38,6 +38,8 @@ from .plugin_api import (
 )
 from .request import GenerationRequest, GenerationResult, GenerationStats
 from .sampling import make_generator, verify_draft
+
+T = TypeVar("T")
 
 MAX_ROLLBACKS = 64
 """Monitors may roll a sequence back at most this many times before it is stopped."""
@@ -152,7 +154,7 @@ class TokenLoop:
         ]
         for a in aux:
             if not a.prompt_ids:
-                raise PluginError(type(a.processor).__name__, f"auxiliary prompt {a.name!r} is empty")
+                raise PluginError(_name(a.processor), f"auxiliary prompt {a.name!r} is empty")
         return _Sequence(
             index=index,
             request=request,
@@ -192,6 +194,7 @@ class TokenLoop:
 
     # -- one step --------------------------------------------------------------------------------
 
+    @torch.inference_mode()
     def _step(self, active: list[_Sequence], step: int) -> None:
         for seq in active:
             seq.draft = self._propose(seq)
@@ -268,7 +271,7 @@ class TokenLoop:
             seq.state.fork() if seq.state is not None else None,
         )
         for proposer in seq.proposers:
-            draft = [int(t) for t in proposer.propose(ctx, budget)][:budget]
+            draft = [int(t) for t in _call_plugin(proposer, proposer.propose, ctx, budget)][:budget]
             if draft:
                 break
         else:
@@ -334,9 +337,9 @@ class TokenLoop:
         ctx = RowContext(seq.request, self.model, seq.prompt_ids, seq.generated, seq.draft)
         for proc in seq.processors:
             ctx.aux_logits = {a.name: aux_logits[a.name] for a in seq.aux if a.processor is proc}
-            out = proc(ctx, logits)
+            out = _call_plugin(proc, proc, ctx, logits)
             if not isinstance(out, torch.Tensor) or out.shape != logits.shape:
-                raise PluginError(type(proc).__name__, f"logits processor must return a tensor of shape {tuple(logits.shape)}")
+                raise PluginError(_name(proc), f"logits processor must return a tensor of shape {tuple(logits.shape)}")
             logits = out
         return logits
 
@@ -412,7 +415,7 @@ class TokenLoop:
     def _observe(self, seq: _Sequence, committed: list[int], logits: torch.Tensor) -> None:
         for monitor in seq.monitors:
             ctx = MonitorContext(seq.request, self.model, seq.prompt_ids, seq.generated, committed, logits)
-            action = monitor.observe(ctx)
+            action = _call_plugin(monitor, monitor.observe, ctx)
             if action is None:
                 continue
             if isinstance(action, Flag):
@@ -425,13 +428,13 @@ class TokenLoop:
                 self._rollback(seq, monitor, action)
                 return
             else:
-                raise PluginError(type(monitor).__name__, f"observe returned {action!r}, not a monitor action")
+                raise PluginError(_name(monitor), f"observe returned {action!r}, not a monitor action")
 
     def _rollback(self, seq: _Sequence, monitor: Monitor, action: Rollback) -> None:
         n = action.n_tokens
         if not 0 < n <= min(monitor.max_rollback, len(seq.generated)):
             raise PluginError(
-                type(monitor).__name__,
+                _name(monitor),
                 f"rollback of {n} tokens exceeds its max_rollback={monitor.max_rollback} or the {len(seq.generated)} generated",
             )
         seq.stats.rollbacks += 1
@@ -458,6 +461,21 @@ class TokenLoop:
         if seq.constraint is not None and complete:
             value = seq.constraint.parse(text)
         return GenerationResult(text, list(seq.generated), seq.finish_reason or "length", value, seq.stats, seq.flags)
+
+
+def _name(component: object) -> str:
+    """A plugin component's qualified class name: it tells the user which plugin to look at."""
+    cls = type(component)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _call_plugin(component: object, fn: Callable[..., T], *args: Any) -> T:
+    try:
+        return fn(*args)
+    except GuidegenError:
+        raise
+    except Exception as exc:
+        raise PluginError(_name(component), f"raised {exc!r}") from exc
 
 
 def generate_batch(

@@ -228,3 +228,18 @@ def test_streaming_deltas_concatenate_to_the_result(model):
     result = greedy(model, CAPITAL, max_tokens=20, stop=["."])
     assert len(deltas) > 1
     assert "".join(deltas) == result.text
+
+
+class _Broken(LogitsProcessor):
+    def __call__(self, ctx, logits):
+        raise RuntimeError("kaput")
+
+
+def test_failing_processor_names_its_plugin(model):
+    class Plugin:
+        @hookimpl
+        def guidegen_logits_processors(self):
+            return [_Broken()]
+
+    with pytest.raises(guidegen.PluginError, match=r"test_loop\._Broken'.*kaput"):
+        greedy(model, CAPITAL, max_tokens=2, host=Host([Plugin()]))

@@ -26,10 +26,14 @@ def plugin_venv(tmp_path_factory) -> Path:
     # Layer the test venv over guidegen's (processing its .pth files, so the editable install works).
     ours = sysconfig.get_paths()["purelib"]
     Path(site, "guidegen_parent_env.pth").write_text(f"import site; site.addsitedir({ours!r})\n")
+    # Build the wheel with our setuptools (no network), then install it like any published plugin.
+    wheels = tmp_path_factory.mktemp("wheels")
     subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", str(EXAMPLE)],
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(EXAMPLE)],
         check=True,
     )
+    (wheel,) = wheels.glob("guidegen_banned_words-*.whl")
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", str(wheel)], check=True)
     return venv
 
 
@@ -50,12 +54,13 @@ def test_plugin_is_discovered_with_its_distribution(plugin_venv):
 @pytest.mark.model
 def test_plugin_changes_generation(plugin_venv):
     def run(*extra):
-        out = subprocess.run(
+        proc = subprocess.run(
             [str(plugin_venv / "bin" / "python"), "-m", "guidegen.cli", "generate", "--json", "--quiet", "--max-tokens", "12",
              *extra, "What is the capital of France? Answer in one sentence."],
-            check=True, capture_output=True, text=True,
-        ).stdout
-        return json.loads(out)["text"]
+            capture_output=True, text=True,
+        )
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)["text"]
 
     assert "Paris" in run()
     assert "Paris" not in run("--options", json.dumps({"banned_words": ["Paris"]}))
