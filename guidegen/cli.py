@@ -1,4 +1,4 @@
-"""The ``guidegen`` command line: ``generate`` and ``plugins``."""
+"""The ``guidegen`` command line: ``generate``, ``plugins``, ``check`` and ``bench masks``."""
 
 from __future__ import annotations
 
@@ -100,6 +100,49 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .check import check_texts, format_report, read_inputs, read_schema_file
+
+    if (args.schema is None) == (args.regex is None):
+        raise GuidegenError("pass exactly one of --schema FILE or --regex R")
+    if (args.lenient or args.whitespace) and args.schema is None:
+        raise GuidegenError("--lenient and --whitespace apply to --schema only")
+    schema = read_schema_file(args.schema) if args.schema is not None else None
+    inputs = read_inputs(args.inputs, exact=args.exact)  # a missing file fails before any work
+    report = check_texts(inputs, vocab=args.vocab, schema=schema, regex=args.regex,
+                         lenient=args.lenient, whitespace=args.whitespace)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print(format_report(report))
+    return 0 if report["rejected"] == 0 else 1
+
+
+def _cmd_bench_masks(args: argparse.Namespace) -> int:
+    from .bench import format_table, parse_engines, run_masks
+
+    engines = parse_engines(args.engines)
+    subsets = [name.strip() for arg in (args.subset or []) for name in arg.split(",") if name.strip()]
+    if args.limit is not None and args.limit <= 0:
+        raise GuidegenError(f"--limit must be positive, got {args.limit}")
+    if args.timeout <= 0:
+        raise GuidegenError(f"--timeout must be positive, got {args.timeout}")
+    if args.json:
+        out_path = Path(args.json)
+        if out_path.parent and not out_path.parent.is_dir():
+            raise GuidegenError(f"--json {args.json}: folder {out_path.parent} does not exist")
+    show = not args.quiet and sys.stderr.isatty()
+    log = (lambda s: print(s, file=sys.stderr)) if not args.quiet else None
+    result = run_masks(args.data, vocab=args.vocab, engines=engines, limit=args.limit, subsets=subsets,
+                       timeout_s=args.timeout, progress=show, log=log)
+    print(f"MaskBench protocol: vocab {args.vocab}, data {args.data}"
+          + (f", subsets {','.join(subsets)}" if subsets else "") + (f", limit {args.limit}" if args.limit else ""))
+    print(format_table(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="guidegen", description="Constrained and guided text generation.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -127,6 +170,33 @@ def build_parser() -> argparse.ArgumentParser:
     plugins = sub.add_parser("plugins", help="list installed plugins and the hooks they implement")
     plugins.add_argument("--json", action="store_true")
     plugins.set_defaults(func=_cmd_plugins)
+
+    check = sub.add_parser("check", help="walk input texts token by token through a constraint's masks")
+    check.add_argument("inputs", nargs="+", metavar="INPUT_FILE", help="text file(s) to check ('-' = stdin)")
+    check.add_argument("--schema", metavar="FILE", help="JSON Schema file")
+    check.add_argument("--regex", help="regular expression the whole text must match")
+    check.add_argument("--vocab", required=True, help="vocabulary name: llama3, qwen2, gpt2, smollm2, llama2-spm, mistral-spm, ...")
+    check.add_argument("--lenient", action="store_true", help="over-approximate unsupported schema keywords with a warning")
+    check.add_argument("--whitespace", choices=["compact", "flexible"], help="JSON whitespace policy")
+    check.add_argument("--exact", action="store_true", help="keep a trailing newline (dropped by default)")
+    check.add_argument("--json", action="store_true", help='print {"results": [{"input", "accepted", "error", ...}], ...}')
+    check.set_defaults(func=_cmd_check)
+
+    bench = sub.add_parser("bench", help="benchmarks")
+    bench_sub = bench.add_subparsers(dest="bench_command", required=True)
+    masks = bench_sub.add_parser(
+        "masks", help="MaskBench protocol on JSONSchemaBench files: guidegen vs llguidance and XGrammar")
+    masks.add_argument("--data", required=True, metavar="DIR", help="folder of MaskBench .json files (searched recursively) or one file")
+    masks.add_argument("--subset", action="append", metavar="NAME",
+                       help="only files named NAME---*.json, e.g. Github_easy (repeatable or comma-separated)")
+    masks.add_argument("--limit", type=int, default=None, metavar="N", help="first N schemas (per subset with --subset)")
+    masks.add_argument("--vocab", default="llama3", help="vocabulary name (default: llama3)")
+    masks.add_argument("--engines", default=None,
+                       help="comma-separated: guidegen,llguidance,xgrammar (default: guidegen and the installed anchors)")
+    masks.add_argument("--timeout", type=float, default=30.0, metavar="S", help="per schema and engine; over it counts as a compile error (default 30)")
+    masks.add_argument("--json", metavar="OUT", help="write the per-engine summary as JSON")
+    masks.add_argument("--quiet", action="store_true", help="no progress output")
+    masks.set_defaults(func=_cmd_bench_masks)
     return parser
 
 
