@@ -27,5 +27,12 @@ demo: install
 test: install
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q
 
+# The anchors (llguidance, XGrammar) are only the yardstick: installed for benchmarks, never by `install`.
+bench: install
+	$(PY) -m pip install --quiet -e '.[bench]'
+	HF_HUB_OFFLINE=1 $(VENV)/bin/guidegen bench masks --data ../shared/data/jsonschemabench/maskbench/data \
+		--subset Github_easy,Glaiveai2K,Github_medium --limit 50 --vocab llama3
+	HF_HUB_OFFLINE=1 $(PY) bench/e2e.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info
