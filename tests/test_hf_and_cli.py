@@ -68,3 +68,11 @@ def test_cli_plugins_json(capsys):
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["constraints"]["source"] == "builtin"
     assert rows["constraints"]["hooks"] == ["guidegen_constraint_compilers"]
+
+
+def test_cli_generate_with_a_local_model_folder(capsys):
+    from guidegen.assets import default_model_dir
+
+    folder = str(default_model_dir(progress=False))
+    assert cli.main(["generate", "--model", folder, "--regex", "(yes|no)", "--json", "--quiet", "Is the sky blue?"]) == 0
+    assert json.loads(capsys.readouterr().out)["text"] in ("yes", "no")
