@@ -7,7 +7,7 @@ else, so a third party can do everything they do.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import torch
 
@@ -154,4 +154,3 @@ class StepReport:
     new_ids: Sequence[int]
     drafted: int
     accepted: int
-    extra: Mapping[str, Any] = field(default_factory=dict)
