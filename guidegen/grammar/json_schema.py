@@ -1,0 +1,2552 @@
+"""JSON Schema → one regular expression.
+
+:func:`schema_to_regex` lowers a JSON Schema (draft 2020-12, plus the common keywords of drafts 4–2019-09)
+to a single regular expression, in Python :mod:`re` syntax and meant for :func:`re.fullmatch`, whose
+language is a set of JSON texts every one of which is valid under the schema. Where it can, the lowering
+is exact; where it cannot, it either *over-constrains* (a subset of the valid texts, silently, in the ways
+listed below) or refuses: an :class:`~guidegen.errors.UnsupportedSchemaError` naming the keyword and its
+JSON pointer. It never silently *under*-constrains: with ``lenient=False`` (the default) no text the regex
+matches is invalid under the schema. ``lenient=True`` trades that for coverage: instead of raising, the
+keyword is over-approximated (usually dropped) and a :class:`SchemaApproximationWarning` names it.
+
+Deliberate over-constraints (sound, documented, not warned about):
+
+* Objects contain only the properties named in ``properties`` (and ``required``), in ``properties``
+  order; other properties are never produced even when ``additionalProperties`` allows them.
+* Arrays with ``prefixItems`` but no ``items`` never grow past the prefix.
+* Values are written canonically: integers without fraction or exponent (``1``, never ``1.0``), and the
+  strings that ``const``/``enum``/``pattern``/``format`` constrain exactly as :func:`json.dumps`
+  (``ensure_ascii=False``) would write them, as are strings with ``minLength``/``maxLength`` (so a
+  counted character is one small automaton piece). Otherwise strings accept every JSON escape except
+  lone UTF-16 surrogates.
+* ``pattern`` is read with the semantics *common* to ECMA-262 and Python's :mod:`re` (what JSON
+  Schema validators use in practice): ``\\d`` is ``[0-9]``, ``$`` is the very end, ``.`` excludes line
+  terminators, and character classes inside a pattern match BMP characters only.
+* ``pattern`` with ``minLength``/``maxLength`` is exact when one part of the pattern has a variable
+  length (``^[a-z]+$`` + ``maxLength: 8`` → ``[a-z]{1,8}``); an unanchored pattern then matches at
+  the start of the string.
+* ``format``: ``date``, ``time``, ``date-time`` (RFC 3339, upper-case ``T``/``Z``, no leap seconds,
+  years 0001–9999), ``uuid``, ``ipv4`` (no leading zeros), ``email`` (dot-atom local part @ host name).
+* Bounded ``number``s are written without exponent; exclusive bounds (and integer bounds beyond 2**53)
+  keep a relative gap of 1e-14 so that validators comparing binary64 floats agree.
+* ``oneOf``: branches that are provably disjoint (types, ``const``/``enum`` values, a required property
+  the other branch forbids or constrains disjointly, integer ranges) are a plain union. Otherwise a
+  branch leaves out the values another branch certainly accepts (a type it accepts unconditionally)
+  and, for objects, omits one property each other branch requires, which makes the branches exclusive.
+  A branch that would be left empty only because an overlap cannot be decided is refused.
+* ``anyOf`` is an exact union; ``allOf`` (and ``$ref`` with sibling keywords) is merged into one schema
+  when the keywords can be intersected exactly, else refused.
+
+Not regular, so refused in strict mode: objects whose properties are not enumerated (arbitrary keys with
+arbitrary values), arrays of arbitrary values, ``{}``/``true`` where an object or array could occur, and
+recursive ``$ref``. ``lenient=True`` bounds the nesting depth (3) instead.
+
+Unknown keywords (``x-...``, ``markdownDescription``, OpenAPI's ``nullable``...) are annotations under
+the JSON Schema specification and are ignored, as are the annotation keywords (``title``,
+``description``, ``default``, ``examples``, ``$comment``, ``deprecated``, ``readOnly``, ``writeOnly``,
+``content*``...). Every other known keyword that cannot be enforced exactly raises (or warns).
+
+Also here: :func:`schema_from_python` / :func:`parse_json_value` (pydantic models and type hints; pydantic
+is imported only when one is given) and :class:`JSONSchemaCompiler`, the ``"schema"`` constraint compiler.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import warnings
+from decimal import Decimal
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any, Callable, Iterable
+from urllib.parse import unquote, urldefrag, urljoin
+
+from ..errors import SchemaError, UnsupportedSchemaError
+
+__all__ = [
+    "schema_to_regex",
+    "schema_from_python",
+    "parse_json_value",
+    "JSONSchemaCompiler",
+    "SchemaApproximationWarning",
+    "SUPPORTED_FORMATS",
+]
+
+
+class SchemaApproximationWarning(UserWarning):
+    """``lenient=True`` over-approximated a keyword it cannot enforce exactly (the message names it)."""
+
+
+# ==================================================================================================
+# regex fragments. A fragment is a ``str`` that is safe to concatenate (every top-level alternation is
+# wrapped in a group), or ``None`` for the empty language.
+
+_META = frozenset("\\.^$*+?{}[]|()")
+_CLASS_META = frozenset("\\]^-[")
+
+
+def _lit(text: str) -> str:
+    """``text`` as a regex matching exactly it."""
+    out = []
+    for ch in text:
+        o = ord(ch)
+        if ch in _META:
+            out.append("\\" + ch)
+        elif o < 0x20 or o == 0x7F:
+            out.append("\\x%02x" % o)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _atom_end(s: str, i: int) -> int:
+    """Index just past the regex atom that starts at ``s[i]``."""
+    c = s[i]
+    if c == "\\":
+        nxt = s[i + 1]
+        if nxt == "x":
+            return i + 4
+        if nxt == "u":
+            return i + 6
+        if nxt == "U":
+            return i + 10
+        return i + 2
+    if c == "[":
+        j = i + 1
+        if j < len(s) and s[j] == "^":
+            j += 1
+        while s[j] != "]":
+            j = _atom_end(s, j) if s[j] == "\\" else j + 1
+        return j + 1
+    if c == "(":
+        depth = 0
+        j = i
+        while True:
+            ch = s[j]
+            if ch == "\\" or ch == "[":
+                j = _atom_end(s, j)
+                continue
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+                if depth == 0:
+                    return j + 1
+            j += 1
+    return i + 1
+
+
+def _is_atom(s: str) -> bool:
+    """Is ``s`` one regex atom? (Conservative: long fragments are reported as not atoms, so they get a
+    redundant but harmless group instead of a scan that would make building nested regexes quadratic.)"""
+    if not s or len(s) > 256 or (len(s) - len(s.rstrip("\\"))) % 2:
+        return False  # too long to scan cheaply, or ends inside an escape
+    try:
+        return _atom_end(s, 0) == len(s)
+    except IndexError:
+        return False
+
+
+def _group(s: str) -> str:
+    return s if _is_atom(s) else "(?:" + s + ")"
+
+
+def _alt(parts: Iterable[str | None]) -> str | None:
+    out: list[str] = []
+    seen: set[str] = set()
+    empty = False
+    for p in parts:
+        if p is None:
+            continue
+        if p == "":
+            empty = True
+            continue
+        if p not in seen:
+            seen.add(p)
+            out.append(p)
+    if not out:
+        return "" if empty else None
+    body = out[0] if len(out) == 1 else "(?:" + "|".join(out) + ")"
+    return _rep(body, 0, 1) if empty else body
+
+
+def _seq(*parts: str | None) -> str | None:
+    if any(p is None for p in parts):
+        return None
+    return "".join(parts)  # type: ignore[arg-type]
+
+
+def _rep(p: str | None, lo: int, hi: int | None) -> str | None:
+    """``p`` repeated between ``lo`` and ``hi`` (None: unbounded) times."""
+    if hi is not None and hi < lo:
+        return None
+    if p is None:
+        return "" if lo == 0 else None
+    if hi == 0 or p == "":
+        return ""
+    if lo == 1 and hi == 1:
+        return p
+    if lo == 0 and hi in (1, None) and p.endswith("+") and _is_atom(p[:-1]):
+        return p[:-1] + "*"  # (?:x+)? and (?:x+)* are x*
+    g = _group(p)
+    if (lo, hi) == (0, 1):
+        q = "?"
+    elif (lo, hi) == (0, None):
+        q = "*"
+    elif (lo, hi) == (1, None):
+        q = "+"
+    elif hi is None:
+        q = "{%d,}" % lo
+    elif lo == hi:
+        q = "{%d}" % lo
+    else:
+        q = "{%d,%d}" % (lo, hi)
+    return g + q
+
+
+def _opt(p: str | None) -> str:
+    r = _rep(p, 0, 1)
+    return "" if r is None else r
+
+
+# ==================================================================================================
+# code-point sets: sorted tuples of disjoint, non-adjacent inclusive (lo, hi) ranges
+
+_MAXCP = 0x10FFFF
+CS = tuple
+
+
+def _cs(ranges) -> CS:
+    out: list[list[int]] = []
+    for lo, hi in sorted(ranges):
+        if lo > hi:
+            continue
+        if out and lo <= out[-1][1] + 1:
+            out[-1][1] = max(out[-1][1], hi)
+        else:
+            out.append([lo, hi])
+    return tuple((a, b) for a, b in out)
+
+
+def _cs_compl(a: CS) -> CS:
+    out = []
+    nxt = 0
+    for lo, hi in a:
+        if lo > nxt:
+            out.append((nxt, lo - 1))
+        nxt = hi + 1
+    if nxt <= _MAXCP:
+        out.append((nxt, _MAXCP))
+    return tuple(out)
+
+
+def _cs_union(*sets: CS) -> CS:
+    return _cs([r for s in sets for r in s])
+
+
+def _cs_inter(a: CS, b: CS) -> CS:
+    return _cs_compl(_cs_union(_cs_compl(a), _cs_compl(b)))
+
+
+def _cs_minus(a: CS, b: CS) -> CS:
+    return _cs_inter(a, _cs_compl(b))
+
+
+def _cs_iter(a: CS) -> Iterable[int]:
+    for lo, hi in a:
+        yield from range(lo, hi + 1)
+
+
+_SURROGATES: CS = ((0xD800, 0xDFFF),)
+_BMP: CS = _cs_minus(((0, 0xFFFF),), _SURROGATES)
+_JSON_SPECIAL: CS = _cs([(0, 0x1F), (0x22, 0x22), (0x5C, 0x5C)])
+_SHORT_ESCAPES = {0x22: '\\"', 0x5C: "\\\\", 0x08: "\\b", 0x0C: "\\f", 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}
+
+
+def _class_char(cp: int) -> str:
+    ch = chr(cp)
+    if ch in _CLASS_META:
+        return "\\" + ch
+    if cp < 0x20 or cp == 0x7F:
+        return "\\x%02x" % cp
+    return ch
+
+
+def _class_body(cs: CS) -> str:
+    out = []
+    for a, b in cs:
+        if a == b:
+            out.append(_class_char(a))
+        elif b == a + 1:
+            out.append(_class_char(a) + _class_char(b))
+        else:
+            out.append(_class_char(a) + "-" + _class_char(b))
+    return "".join(out)
+
+
+def _cls(cs: CS) -> str | None:
+    """A character class for ``cs`` (code points; surrogates are ignored), or None when empty."""
+    cs = _cs_minus(cs, _SURROGATES)
+    if not cs:
+        return None
+    if len(cs) == 1 and cs[0][0] == cs[0][1]:
+        return _lit(chr(cs[0][0]))
+    comp = _cs_minus(_cs_compl(cs), _SURROGATES)
+    if not comp:
+        return "[\\x00-\U0010ffff]"
+    if len(comp) < len(cs):
+        return "[^" + _class_body(comp) + "]"
+    return "[" + _class_body(cs) + "]"
+
+
+def _enc_set(cs: CS) -> str | None:
+    """Regex over JSON string *content* matching the canonical encoding of one character of ``cs``."""
+    raw = _cs_minus(cs, _cs_union(_JSON_SPECIAL, _SURROGATES))
+    parts: list[str | None] = [_cls(raw)] if raw else []
+    uni: dict[int, list[int]] = {}
+    for cp in _cs_iter(_cs_inter(cs, _JSON_SPECIAL)):
+        if cp in _SHORT_ESCAPES:
+            parts.append(_lit(_SHORT_ESCAPES[cp]))
+        else:
+            uni.setdefault(cp >> 4, []).append(cp & 15)
+    for hi_nib, lows in sorted(uni.items()):
+        cls = _cls(_cs((ord("%x" % x), ord("%x" % x)) for x in lows))
+        parts.append("\\\\u00%x" % hi_nib + cls)  # type: ignore[operator]
+    return _alt(parts)
+
+
+# ==================================================================================================
+# JSON lexical pieces
+
+_HEX = "[0-9a-fA-F]"
+# any JSON string character: raw, short escape, \\u escape of a non-surrogate, or an escaped surrogate pair
+_STR_CHAR = (
+    '(?:[^"\\\\\\x00-\\x1f]|\\\\["\\\\/bfnrt]'
+    "|\\\\u(?:[0-9a-cA-CeEfF][0-9a-fA-F]{3}|[dD][0-7][0-9a-fA-F]{2})"
+    "|\\\\u[dD][89abAB][0-9a-fA-F]{2}\\\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+)
+# one character as json.dumps(ensure_ascii=False) writes it
+_CANON_CHAR = '(?:[^"\\\\\\x00-\\x1f]|\\\\["\\\\bfnrt]|\\\\u00(?:0[0-7bef]|1[0-9a-f]))'
+_STRING = '"' + _STR_CHAR + '*"'
+_INTEGER = "-?(?:0|[1-9][0-9]*)"
+_NUMBER = "-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+_NONINT = "-?(?:0|[1-9][0-9]*)\\.[0-9]*[1-9][0-9]*"  # non-integral numbers (fraction, no exponent)
+
+
+def _canon_str(s: str) -> str:
+    return _lit(json.dumps(s, ensure_ascii=False))
+
+
+# ==================================================================================================
+# integer ranges (the classic digit-by-digit construction)
+
+
+def _digit_class(a: int, b: int) -> str:
+    if a == b:
+        return str(a)
+    if (a, b) == (0, 9):
+        return "[0-9]"
+    return "[%d-%d]" % (a, b) if b > a + 1 else "[%d%d]" % (a, b)
+
+
+def _same_len_range(x: str, y: str) -> str | None:
+    """Digit strings of len(x) == len(y) between x and y inclusive (leading zeros allowed here)."""
+    n = len(x)
+    if x == y:
+        return x
+    if n == 1:
+        return _digit_class(int(x), int(y))
+    if x[0] == y[0]:
+        return _seq(x[0], _same_len_range(x[1:], y[1:]))
+    lo_all0 = x[1:] == "0" * (n - 1)
+    hi_all9 = y[1:] == "9" * (n - 1)
+    d0, d1 = int(x[0]), int(y[0])
+    parts: list[str | None] = []
+    if not lo_all0:
+        parts.append(_seq(x[0], _same_len_range(x[1:], "9" * (n - 1))))
+    start = d0 if lo_all0 else d0 + 1
+    end = d1 if hi_all9 else d1 - 1
+    if start <= end:
+        parts.append(_digit_class(start, end) + _rep("[0-9]", n - 1, n - 1))  # type: ignore[operator]
+    if not hi_all9:
+        parts.append(_seq(y[0], _same_len_range("0" * (n - 1), y[1:])))
+    return _alt(parts)
+
+
+def _nat_range(a: int, b: int | None) -> str | None:
+    """Decimal naturals (no leading zeros) in [a, b]; b None: unbounded."""
+    if b is not None and b < a:
+        return None
+    if a == 0 and b is None:
+        return "(?:0|[1-9][0-9]*)"
+    if a == 1 and b is None:
+        return "[1-9][0-9]*"
+    la = len(str(a))
+    parts: list[str | None] = []
+    if b is None:
+        parts.append(_same_len_range(str(a), "9" * la))
+        parts.append("[1-9]" + _rep("[0-9]", la, None))  # type: ignore[operator]
+    else:
+        lb = len(str(b))
+        for length in range(la, lb + 1):
+            lo = a if length == la else 10 ** (length - 1)
+            hi = b if length == lb else 10**length - 1
+            parts.append(_same_len_range(str(lo), str(hi)))
+    return _alt(parts)
+
+
+def integer_range_regex(lo: int | None, hi: int | None) -> str | None:
+    """Regex for the JSON integers in [lo, hi] (None: unbounded), written without fraction/exponent."""
+    if lo is not None and hi is not None and lo > hi:
+        return None
+    if lo is None and hi is None:
+        return _INTEGER
+    parts: list[str | None] = []
+    nlo = 0 if lo is None else max(lo, 0)
+    if hi is None or hi >= nlo:
+        parts.append(_nat_range(nlo, hi))
+    a = 1 if hi is None else max(1, -hi)
+    b = None if lo is None else -lo
+    if b is None or b >= a:
+        parts.append(_seq("-", _group(_nat_range(a, b))))  # type: ignore[arg-type]
+    if (lo is None or lo <= 0) and (hi is None or hi >= 0):
+        parts.append("-0")
+    return _alt(parts)
+
+
+# decimal ranges: JSON numbers written without exponent whose value lies in [lo, hi]
+
+
+def _frac_digits(x: str | None, y: str | None, i: int = 0) -> tuple[str | None, bool]:
+    """Digit strings d (read as the fraction 0.d) continuing at position ``i`` with x <= 0.d <= y, where
+    x / y are the bounds' fraction digits when the digits so far equal theirs (None: not tight).
+    Returns (regex of the non-empty continuations, whether stopping here is allowed)."""
+    if x is not None and not x[i:].strip("0"):
+        x = None  # any continuation is >= x now
+    if x is None and y is None:
+        return "[0-9]+", True
+    if x is None and not y[i:].strip("0"):  # type: ignore[index]
+        return "0+", True
+    xi = int(x[i]) if x is not None and i < len(x) else 0
+    yi = int(y[i]) if y is not None and i < len(y) else 9 if y is None else 0
+    pieces: list[str | None] = []
+
+    def piece(c0: int, c1: int, tx: bool, ty: bool) -> None:
+        ne, stop = _frac_digits(x if tx else None, y if ty else None, i + 1)
+        pieces.append(_seq(_digit_class(c0, c1), _alt([ne, "" if stop else None])))
+
+    if xi > yi:
+        return None, x is None
+    if xi == yi:
+        piece(xi, xi, True, True)
+    else:
+        piece(xi, xi, True, False)
+        if yi - xi > 1:
+            piece(xi + 1, yi - 1, False, False)
+        piece(yi, yi, False, True)
+    return _alt(pieces), x is None
+
+
+def _fraction(x: str | None, y: str | None) -> str | None:
+    """The optional ``.digits`` part of a number whose fraction 0.d lies in [0.x, 0.y]."""
+    ne, stop = _frac_digits(x, y)
+    return _alt(["" if stop else None, None if ne is None else "\\." + ne])
+
+
+def _split_decimal(d: Decimal) -> tuple[int, str]:
+    text = format(d, "f")
+    whole, _, frac = text.partition(".")
+    return int(whole), frac.rstrip("0")
+
+
+def _udecimal_range(a: Decimal, b: Decimal | None) -> str | None:
+    """Unsigned numbers ``int(.frac)?`` with a <= value <= b (a >= 0; b None: unbounded)."""
+    ia, fa = _split_decimal(a)
+    if b is not None:
+        if b < a:
+            return None
+        ib, fb = _split_decimal(b)
+        if ia == ib:
+            return _seq(str(ia), _fraction(fa, fb))
+    parts: list[str | None] = [_seq(str(ia), _fraction(fa, None))]
+    mid = _nat_range(ia + 1, None if b is None else ib - 1)
+    if mid is not None:
+        parts.append(_group(mid) + "(?:\\.[0-9]+)?")
+    if b is not None:
+        parts.append(_seq(str(ib), _fraction(None, fb)))
+    return _alt(parts)
+
+
+def decimal_range_regex(lo: Decimal | None, hi: Decimal | None) -> str | None:
+    """Regex for JSON numbers without exponent whose value is in [lo, hi] (None: unbounded)."""
+    if lo is not None and hi is not None and lo > hi:
+        return None
+    parts: list[str | None] = []
+    a = Decimal(0) if lo is None or lo < 0 else lo
+    if hi is None or hi >= a:
+        parts.append(_udecimal_range(a, hi))
+    if lo is None or lo < 0:
+        ya = Decimal(0) if hi is None or hi >= 0 else -hi
+        yb = None if lo is None else -lo
+        r = _udecimal_range(ya, yb)
+        if r is not None:
+            parts.append("-" + _group(r))
+    return _alt(parts)
+
+
+def _to_decimal(v: Any) -> Decimal:
+    return Decimal(v) if isinstance(v, int) else Decimal(repr(v))
+
+
+def _exclusive_margin(e: Decimal) -> Decimal:
+    """A decimal gap that keeps ``x >= e + gap`` strictly above ``e`` also after rounding to binary64."""
+    if e == 0:
+        return Decimal("1e-15")
+    return Decimal(1).scaleb(e.adjusted() - 14)
+
+
+# ==================================================================================================
+# formats
+
+_YEAR = "(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"
+_LEAP4 = "(?:0[48]|[2468][048]|[13579][26])"
+_LEAP_YEAR = "(?:[0-9]{2}" + _LEAP4 + "|" + _LEAP4 + "00)"
+_DATE = (
+    "(?:" + _YEAR + "-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"
+    "|02-(?:0[1-9]|1[0-9]|2[0-8]))|" + _LEAP_YEAR + "-02-29)"
+)
+_HH = "(?:[01][0-9]|2[0-3])"
+_MS = "[0-5][0-9]"
+_TIME = _HH + ":" + _MS + ":" + _MS + "(?:\\.[0-9]+)?(?:Z|[+\\-]" + _HH + ":" + _MS + ")"
+_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_ATEXT = "[A-Za-z0-9!#$%&'*+/=?\\^_`{|}~\\-]"
+_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9\\-]{0,61}[A-Za-z0-9])?"
+
+# name -> (regex over the string content, min length, max length)
+_FORMATS: dict[str, tuple[str, int, int | None]] = {
+    "date": (_DATE, 10, 10),
+    "time": (_TIME, 9, None),
+    "date-time": (_DATE + "T" + _TIME, 20, None),
+    "uuid": ("%s{8}-%s{4}-%s{4}-%s{4}-%s{12}" % ((_HEX,) * 5), 36, 36),
+    "ipv4": (_OCTET + "(?:\\." + _OCTET + "){3}", 7, 15),
+    "email": (_ATEXT + "+(?:\\." + _ATEXT + "+)*@" + _LABEL + "(?:\\." + _LABEL + ")*", 3, None),
+}
+SUPPORTED_FORMATS = frozenset(_FORMATS)
+
+
+# ==================================================================================================
+# ECMA-262 patterns (the subset with the same meaning in ECMAScript and Python ``re``)
+
+
+class _PatUnsupported(Exception):
+    pass
+
+
+class _PatSyntax(Exception):
+    pass
+
+
+_ECMA_D: CS = ((0x30, 0x39),)
+_ECMA_W = _cs([(0x30, 0x39), (0x41, 0x5A), (0x5F, 0x5F), (0x61, 0x7A)])
+_ECMA_S: CS = _cs([(9, 13), (0x20, 0x20), (0xA0, 0xA0), (0x1680, 0x1680), (0x2000, 0x200A), (0x2028, 0x2029),
+                   (0x202F, 0x202F), (0x205F, 0x205F), (0x3000, 0x3000), (0xFEFF, 0xFEFF)])
+_PY_S: CS = _cs([(9, 13), (0x1C, 0x20), (0x85, 0x85), (0xA0, 0xA0), (0x1680, 0x1680), (0x2000, 0x200A),
+                 (0x2028, 0x2029), (0x202F, 0x202F), (0x205F, 0x205F), (0x3000, 0x3000)])
+_LINE_TERM: CS = _cs([(0x0A, 0x0A), (0x0D, 0x0D), (0x2028, 0x2029)])
+
+
+@lru_cache(maxsize=None)
+def _py_table(kind: str) -> CS:
+    pred = str.isdecimal if kind == "d" else (lambda c: c.isalnum() or c == "_")
+    ranges = []
+    start = None
+    for cp in range(_MAXCP + 2):
+        inside = cp <= _MAXCP and not (0xD800 <= cp <= 0xDFFF) and pred(chr(cp))
+        if inside and start is None:
+            start = cp
+        elif not inside and start is not None:
+            ranges.append((start, cp - 1))
+            start = None
+    return _cs(ranges)
+
+
+def _class_escape(letter: str, mode: str) -> CS:
+    """``\\d \\w \\s`` (lower) and their negations in ``mode`` 'sub' (both engines match) or 'super'
+    (either engine matches)."""
+    low = letter.lower()
+    neg = letter != low
+    m = mode if not neg else ("super" if mode == "sub" else "sub")
+    if low == "d":
+        cs = _ECMA_D if m == "sub" else _py_table("d")
+    elif low == "w":
+        cs = _ECMA_W if m == "sub" else _cs_union(_py_table("w"), _ECMA_W)
+    else:
+        cs = _cs_inter(_ECMA_S, _PY_S) if m == "sub" else _cs_union(_ECMA_S, _PY_S)
+    return _cs_compl(cs) if neg else cs
+
+
+class _PatParser:
+    """Recursive-descent parser of an ECMA-262 (non-unicode mode) regular expression."""
+
+    def __init__(self, src: str) -> None:
+        self.s = src
+        self.i = 0
+
+    def parse(self):
+        node = self.alt()
+        if self.i < len(self.s):
+            raise _PatSyntax("unbalanced ')'")
+        return node
+
+    def peek(self, k: int = 0) -> str:
+        j = self.i + k
+        return self.s[j] if j < len(self.s) else ""
+
+    def alt(self):
+        seqs = [self.seq()]
+        while self.peek() == "|":
+            self.i += 1
+            seqs.append(self.seq())
+        return ("alt", seqs)
+
+    def seq(self):
+        items = []
+        while self.i < len(self.s) and self.s[self.i] not in "|)":
+            items.append(self.term())
+        return ("seq", items)
+
+    def term(self):
+        atom = self.atom()
+        while True:
+            q = self.quant()
+            if q is None:
+                return atom
+            if atom[0] in ("bol", "eol"):
+                raise _PatUnsupported("quantified anchor")
+            if atom[0] == "rep":
+                raise _PatSyntax("nothing to repeat")
+            if atom[0] == "char" and atom[1] > 0xFFFF:
+                raise _PatUnsupported("quantified character outside the BMP")
+            atom = ("rep", atom, q[0], q[1])
+
+    def quant(self):
+        c = self.peek()
+        if c == "*":
+            lo, hi = 0, None
+            self.i += 1
+        elif c == "+":
+            lo, hi = 1, None
+            self.i += 1
+        elif c == "?":
+            lo, hi = 0, 1
+            self.i += 1
+        elif c == "{":
+            m = re.match(r"\{([0-9]+)(,([0-9]*))?\}", self.s[self.i :])
+            if m is None:
+                if re.match(r"\{,[0-9]+\}", self.s[self.i :]):
+                    raise _PatUnsupported("'{,n}' (a quantifier in Python, a literal in ECMAScript)")
+                return None
+            lo = int(m.group(1))
+            hi = lo if m.group(2) is None else (int(m.group(3)) if m.group(3) else None)
+            if hi is not None and hi < lo:
+                raise _PatSyntax("numbers out of order in {} quantifier")
+            self.i += m.end()
+        else:
+            return None
+        if self.peek() == "?":
+            self.i += 1
+        elif self.peek() == "+":
+            raise _PatUnsupported("possessive quantifier")
+        return lo, hi
+
+    def atom(self):
+        s = self.s
+        c = s[self.i]
+        if c == "^":
+            self.i += 1
+            return ("bol",)
+        if c == "$":
+            self.i += 1
+            return ("eol",)
+        if c == ".":
+            self.i += 1
+            return ("dot",)
+        if c == "(":
+            if s.startswith(("(?=", "(?!", "(?<=", "(?<!"), self.i):
+                raise _PatUnsupported("lookaround")
+            if s.startswith("(?:", self.i):
+                self.i += 3
+            elif s.startswith("(?<", self.i):
+                end = s.find(">", self.i)
+                if end < 0 or not re.fullmatch(r"[A-Za-z_$][A-Za-z0-9_$]*", s[self.i + 3 : end]):
+                    raise _PatSyntax("invalid group name")
+                self.i = end + 1
+            elif s.startswith("(?", self.i):
+                raise _PatUnsupported("group extension '(?%s'" % self.peek(2))
+            else:
+                self.i += 1
+            inner = self.alt()
+            if self.peek() != ")":
+                raise _PatSyntax("missing ')'")
+            self.i += 1
+            return ("group", inner)
+        if c == "[":
+            return self.char_class()
+        if c == "\\":
+            return self.escape(in_class=False)
+        if c in "*+?":
+            raise _PatSyntax("nothing to repeat")
+        if c == "{" and re.match(r"\{[0-9]+(,[0-9]*)?\}", s[self.i :]):
+            raise _PatSyntax("nothing to repeat")
+        self.i += 1
+        return ("char", ord(c))
+
+    def escape(self, in_class: bool):
+        s = self.s
+        self.i += 1
+        if self.i >= len(s):
+            raise _PatSyntax("trailing backslash")
+        c = s[self.i]
+        self.i += 1
+        if c in "dDwWsS":
+            return ("cls", c)
+        if c == "b":
+            if in_class:
+                return ("char", 8)
+            raise _PatUnsupported("word boundary \\b")
+        if c == "B":
+            raise _PatUnsupported("\\B")
+        if c in "123456789":
+            raise _PatUnsupported("backreference")
+        if c == "0":
+            if self.peek().isdigit():
+                raise _PatUnsupported("octal escape")
+            return ("char", 0)
+        simple = {"t": 9, "n": 10, "v": 11, "f": 12, "r": 13}
+        if c in simple:
+            return ("char", simple[c])
+        if c == "x":
+            h = s[self.i : self.i + 2]
+            if not re.fullmatch(r"[0-9a-fA-F]{2}", h):
+                raise _PatUnsupported("'\\x' without two hex digits")
+            self.i += 2
+            return ("char", int(h, 16))
+        if c == "u":
+            h = s[self.i : self.i + 4]
+            if not re.fullmatch(r"[0-9a-fA-F]{4}", h):
+                raise _PatUnsupported("'\\u' without four hex digits")
+            self.i += 4
+            cp = int(h, 16)
+            if 0xD800 <= cp <= 0xDBFF and not in_class:
+                m = re.match(r"\\u([dD][c-fC-F][0-9a-fA-F]{2})", s[self.i :])
+                if m:
+                    self.i += m.end()
+                    return ("char", 0x10000 + ((cp - 0xD800) << 10) + (int(m.group(1), 16) - 0xDC00))
+            if 0xD800 <= cp <= 0xDFFF:
+                raise _PatUnsupported("lone surrogate escape")
+            return ("char", cp)
+        if c.isascii() and c.isalnum():
+            raise _PatUnsupported("escape '\\%s'" % c)
+        if ord(c) > 0xFFFF:
+            raise _PatUnsupported("escaped character outside the BMP")
+        return ("char", ord(c))
+
+    def class_atom(self):
+        c = self.s[self.i]
+        if c == "\\":
+            return self.escape(in_class=True)
+        if ord(c) > 0xFFFF:
+            raise _PatUnsupported("character class with a character outside the BMP")
+        self.i += 1
+        return ("char", ord(c))
+
+    def char_class(self):
+        self.i += 1
+        neg = False
+        if self.peek() == "^":
+            neg = True
+            self.i += 1
+        if self.peek() == "]":
+            raise _PatUnsupported("'[]' / '[^]' (empty class in ECMAScript, literal ']' in Python)")
+        items = []
+        while True:
+            if self.i >= len(self.s):
+                raise _PatSyntax("unterminated character class")
+            if self.s[self.i] == "]":
+                self.i += 1
+                break
+            first = self.class_atom()
+            if self.peek() == "-" and self.peek(1) not in ("]", ""):
+                self.i += 1
+                second = self.class_atom()
+                if first[0] != "char" or second[0] != "char":
+                    raise _PatUnsupported("range with a class escape")
+                if first[1] > second[1]:
+                    raise _PatSyntax("range out of order in character class")
+                items.append(("range", first[1], second[1]))
+            else:
+                items.append(first)
+        return ("class", neg, items)
+
+
+def _has_anchor(node) -> bool:
+    kind = node[0]
+    if kind in ("bol", "eol"):
+        return True
+    if kind in ("alt", "seq"):
+        return any(_has_anchor(x) for x in node[1])
+    if kind in ("group", "rep"):
+        return _has_anchor(node[1])
+    return False
+
+
+_MAX_EXPANSION = 64
+
+
+@lru_cache(maxsize=4096)
+def _parse_pattern(src: str):
+    """The pattern as a list of top-level alternatives ``(anchored_start, anchored_end, seq)``.
+
+    Unquantified groups at the edge of an alternative that contain anchors are distributed
+    (``^(a|$)`` → ``^a|^$``), so anchors end up at the edges of top-level alternatives."""
+    ast = _PatParser(src).parse()
+    todo = [list(seq[1]) for seq in ast[1]]
+    done: list[list] = []
+    while todo:
+        items = todo.pop(0)
+        for pos in (0, -1):
+            if items and items[pos][0] == "group" and _has_anchor(items[pos][1]):
+                inner = items[pos][1][1]
+                if pos == 0:
+                    todo[:0] = [list(alt[1]) + items[1:] for alt in inner]
+                else:
+                    todo[:0] = [items[:-1] + list(alt[1]) for alt in inner]
+                break
+        else:
+            done.append(items)
+        if len(todo) + len(done) > _MAX_EXPANSION:
+            raise _PatUnsupported("too many alternatives around anchors")
+    alts = []
+    for items in done:
+        a_start = a_end = False
+        while items and items[0][0] == "bol":
+            items = items[1:]
+            a_start = True
+        while items and items[-1][0] == "eol":
+            items = items[:-1]
+            a_end = True
+        alts.append((a_start, a_end, tuple(items)))
+    return alts
+
+
+_ANY_STAR = ("rep", ("any",), 0, None)
+
+
+def _fit_length(items: list, min_len: int, max_len: int | None) -> list | None:
+    """``items`` (a sequence) restricted to total lengths in [min_len, max_len]: exact when at most one
+    item has a variable length and it is a repetition of a fixed-length atom. None: empty."""
+    lens = [_node_len(x) for x in items]
+    lo = sum(a for a, _ in lens)
+    hi = None if any(b is None for _, b in lens) else sum(b for _, b in lens)  # type: ignore[misc]
+    if lo >= min_len and (max_len is None or (hi is not None and hi <= max_len)):
+        return items
+    if (max_len is not None and lo > max_len) or (hi is not None and hi < min_len):
+        return None
+    var = [i for i, (a, b) in enumerate(lens) if a != b]
+    if len(var) == 2 and items[0] is _ANY_STAR and items[-1] is _ANY_STAR:
+        # search semantics with a length bound: match at the start (a sound restriction)
+        return _fit_length(items[1:], min_len, max_len)
+    if len(var) != 1 or items[var[0]][0] != "rep":
+        raise _PatUnsupported("length bounds together with this pattern")
+    i = var[0]
+    _, atom, rlo, rhi = items[i]
+    w, w2 = _node_len(atom)
+    if w != w2 or w == 0:
+        raise _PatUnsupported("length bounds together with this pattern")
+    fixed = lo - rlo * w
+    nlo = max(rlo, -(-(min_len - fixed) // w))
+    nhi = rhi
+    if max_len is not None:
+        cap = (max_len - fixed) // w
+        nhi = cap if nhi is None else min(nhi, cap)
+    if nhi is not None and nlo > nhi:
+        return None
+    return items[:i] + [("rep", atom, nlo, nhi)] + items[i + 1:]
+
+
+def _node_set(node, mode: str) -> CS:
+    kind = node[0]
+    if kind == "char":
+        return ((node[1], node[1]),)
+    if kind == "dot":
+        cs = _cs_compl(_LINE_TERM) if mode == "sub" else _cs_compl(((0x0A, 0x0A),))
+    elif kind == "cls":
+        cs = _class_escape(node[1], mode)
+    else:  # class
+        _, neg, items = node
+        inner_mode = mode if not neg else ("super" if mode == "sub" else "sub")
+        parts = []
+        for it in items:
+            if it[0] == "range":
+                parts.append(((it[1], it[2]),))
+            else:
+                parts.append(_node_set(it, inner_mode))
+        cs = _cs_union(*parts)
+        if neg:
+            cs = _cs_compl(cs)
+    return _cs_inter(cs, _BMP) if mode == "sub" else cs
+
+
+def _emit_pattern(node, mode: str, enc: bool) -> str | None:
+    kind = node[0]
+    if kind == "alt":
+        return _alt(_emit_pattern(s, mode, enc) for s in node[1])
+    if kind == "seq":
+        return _seq(*(_emit_pattern(x, mode, enc) for x in node[1]))
+    if kind == "group":
+        return _emit_pattern(node[1], mode, enc)
+    if kind == "rep":
+        return _rep(_emit_pattern(node[1], mode, enc), node[2], node[3])
+    if kind in ("bol", "eol"):
+        raise _PatUnsupported("anchor '%s' not at the start or end of the pattern" % ("^" if kind == "bol" else "$"))
+    if kind == "any":
+        return _CANON_CHAR if enc else "(?s:.)"
+    if kind == "char" and node[1] > 0xFFFF:
+        cs: CS = ((node[1], node[1]),)
+    else:
+        cs = _node_set(node, mode)
+    return _enc_set(cs) if enc else _cls(cs)
+
+
+def _node_len(node) -> tuple[int, int | None]:
+    kind = node[0]
+    if kind == "alt":
+        ls = [_node_len(s) for s in node[1]]
+        return min(a for a, _ in ls), (None if any(b is None for _, b in ls) else max(b for _, b in ls))  # type: ignore[type-var]
+    if kind == "seq":
+        lo, hi = 0, 0
+        for x in node[1]:
+            a, b = _node_len(x)
+            lo += a
+            hi = None if hi is None or b is None else hi + b
+        return lo, hi
+    if kind == "group":
+        return _node_len(node[1])
+    if kind == "rep":
+        a, b = _node_len(node[1])
+        hi = 0 if b == 0 else (None if node[3] is None or b is None else node[3] * b)
+        return node[2] * a, hi
+    if kind in ("bol", "eol"):
+        return 0, 0
+    return 1, 1
+
+
+@lru_cache(maxsize=4096)
+def pattern_to_regex(src: str, min_len: int = 0, max_len: int | None = None) -> tuple[str | None, int, int | None]:
+    """Regex over JSON string content (canonical encoding) for the strings the ECMA pattern ``src`` matches
+    (searched, as JSON Schema does) under the semantics ECMAScript and Python share, restricted to lengths
+    in [min_len, max_len] code points; with the range of lengths the regex allows.
+    Raises _PatSyntax / _PatUnsupported."""
+    parts = []
+    lo: int | None = None
+    hi: int | None = 0
+    for a_start, a_end, body in _parse_pattern(src):
+        items = ([] if a_start else [_ANY_STAR]) + list(body) + ([] if a_end else [_ANY_STAR])
+        if min_len or max_len is not None:
+            fitted = _fit_length(items, min_len, max_len)
+            if fitted is None:
+                continue
+            items = fitted
+        seq = ("seq", items)
+        rx = _emit_pattern(seq, "sub", True)
+        if rx is None:
+            continue
+        parts.append(rx)
+        blo, bhi = _node_len(seq)
+        lo = blo if lo is None else min(lo, blo)
+        hi = None if (hi is None or bhi is None) else max(hi, bhi)
+    return _alt(parts), (lo or 0), hi
+
+
+@lru_cache(maxsize=4096)
+def _pattern_decoded(src: str, mode: str) -> "re.Pattern[str] | None":
+    """Python regex (fullmatch, over the decoded string) for ``src`` in ``mode``."""
+    parts = []
+    for a_start, a_end, body in _parse_pattern(src):
+        end = ("\\n?" if mode == "super" else "") if a_end else "(?s:.)*"
+        parts.append(_seq("" if a_start else "(?s:.)*", _emit_pattern(("seq", body), mode, False), end))
+    rx = _alt(parts)
+    return None if rx is None else re.compile(rx)
+
+
+# ==================================================================================================
+# keyword tables
+
+_TYPE_NAMES = ("null", "boolean", "object", "array", "number", "string", "integer")
+_ALL = frozenset({"null", "boolean", "integer", "nonint", "string", "array", "object"})
+_TYPE_SETS = {
+    "null": {"null"}, "boolean": {"boolean"}, "object": {"object"}, "array": {"array"},
+    "number": {"integer", "nonint"}, "integer": {"integer"}, "string": {"string"},
+}
+_OBJECT_KWS = frozenset({"properties", "required", "additionalProperties", "patternProperties", "propertyNames",
+                         "minProperties", "maxProperties", "dependentRequired", "dependentSchemas",
+                         "dependencies", "unevaluatedProperties"})
+_ARRAY_KWS = frozenset({"items", "prefixItems", "additionalItems", "minItems", "maxItems", "uniqueItems",
+                        "contains", "minContains", "maxContains", "unevaluatedItems"})
+_STRING_KWS = frozenset({"minLength", "maxLength", "pattern", "format"})
+_NUMBER_KWS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"})
+_GENERAL_KWS = frozenset({"type", "enum", "const", "allOf", "anyOf", "oneOf", "not", "if", "then", "else",
+                          "$ref", "$dynamicRef", "$recursiveRef", "disallow", "extends", "divisibleBy"})
+# every other keyword is ignored: annotations (title, description, default, examples, $comment, deprecated,
+# readOnly, writeOnly, content*), core keywords ($schema, $id, $anchor, $defs, definitions...) and unknown
+# (vendor) keywords, which the specification treats as annotations
+_KNOWN = _OBJECT_KWS | _ARRAY_KWS | _STRING_KWS | _NUMBER_KWS | _GENERAL_KWS
+_INFER = [(_OBJECT_KWS, {"object"}), (_ARRAY_KWS, {"array"}), (_STRING_KWS - {"format"}, {"string"}),
+          (_NUMBER_KWS, {"integer", "nonint"})]
+_NAMEMAP_KWS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas",
+                          "dependencies"})
+_DATA_KWS = frozenset({"enum", "const", "default", "examples"})
+_MISSING: Any = object()
+_ROOT_BASE = "https://guidegen.invalid/schema.json"
+_RECURSION_DEPTH = 3  # lenient: how often a recursive $ref is unrolled
+_ANY_DEPTH = 3  # lenient: nesting depth of an unconstrained value
+_MAX_REGEX_CHARS = 20_000_000  # larger regexes are refused (UnsupportedSchemaError)
+
+
+def _esc(token: Any) -> str:
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def _has_constraints(s: Any) -> bool:
+    if not isinstance(s, dict):
+        return s is False
+    return any(k in _KNOWN for k in s)
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _jtype(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, int):
+        return "integer"
+    if isinstance(v, float):
+        return "integer" if v.is_integer() else "nonint"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, list):
+        return "array"
+    if isinstance(v, dict):
+        return "object"
+    raise SchemaError("not a JSON value: %r" % (v,))
+
+
+def _json_eq(a: Any, b: Any) -> bool:
+    if _is_num(a) and _is_num(b):
+        return a == b
+    if type(a) is not type(b):
+        if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+            pass
+        else:
+            return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_json_eq(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_json_eq(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def _and3(a: bool | None, b: bool | None) -> bool | None:
+    if a is False or b is False:
+        return False
+    if a is None or b is None:
+        return None
+    return True
+
+
+def _to_fraction(v: Any) -> Fraction:
+    if isinstance(v, int):
+        return Fraction(v)
+    return Fraction(Decimal(repr(v)))
+
+
+def _nonneg_int(v: Any) -> bool:
+    return _is_num(v) and v >= 0 and float(v).is_integer()
+
+
+def _is_schema(v: Any) -> bool:
+    return isinstance(v, (dict, bool))
+
+
+def _schema_list(v: Any) -> bool:
+    return isinstance(v, list) and len(v) > 0 and all(_is_schema(x) for x in v)
+
+
+def _schema_map(v: Any) -> bool:
+    return isinstance(v, dict) and all(_is_schema(x) for x in v.values())
+
+
+def _type_ok(v: Any) -> bool:
+    names = [v] if isinstance(v, str) else v
+    return isinstance(names, list) and all(isinstance(n, str) and n in _TYPE_NAMES for n in names) and len(
+        set(names)) == len(names)
+
+
+_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "type": (_type_ok, "a type name or a list of distinct type names (%s)" % ", ".join(_TYPE_NAMES)),
+    "enum": (lambda v: isinstance(v, list), "an array"),
+    "properties": (_schema_map, "an object whose values are schemas"),
+    "patternProperties": (_schema_map, "an object whose values are schemas"),
+    "$defs": (_schema_map, "an object whose values are schemas"),
+    "definitions": (_schema_map, "an object whose values are schemas"),
+    "dependentSchemas": (_schema_map, "an object whose values are schemas"),
+    "required": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v), "an array of strings"),
+    "additionalProperties": (_is_schema, "a schema"),
+    "additionalItems": (_is_schema, "a schema"),
+    "unevaluatedProperties": (_is_schema, "a schema"),
+    "unevaluatedItems": (_is_schema, "a schema"),
+    "propertyNames": (_is_schema, "a schema"),
+    "contains": (_is_schema, "a schema"),
+    "not": (_is_schema, "a schema"),
+    "if": (_is_schema, "a schema"),
+    "then": (_is_schema, "a schema"),
+    "else": (_is_schema, "a schema"),
+    "items": (lambda v: _is_schema(v) or (isinstance(v, list) and all(_is_schema(x) for x in v)),
+              "a schema or an array of schemas"),
+    "prefixItems": (_schema_list, "a non-empty array of schemas"),
+    "allOf": (_schema_list, "a non-empty array of schemas"),
+    "anyOf": (_schema_list, "a non-empty array of schemas"),
+    "oneOf": (_schema_list, "a non-empty array of schemas"),
+    "minimum": (_is_num, "a number"),
+    "maximum": (_is_num, "a number"),
+    "exclusiveMinimum": (lambda v: _is_num(v) or isinstance(v, bool), "a number"),
+    "exclusiveMaximum": (lambda v: _is_num(v) or isinstance(v, bool), "a number"),
+    "multipleOf": (lambda v: _is_num(v) and v > 0, "a number greater than 0"),
+    "pattern": (lambda v: isinstance(v, str), "a string"),
+    "format": (lambda v: isinstance(v, str), "a string"),
+    "$ref": (lambda v: isinstance(v, str), "a string"),
+    "uniqueItems": (lambda v: isinstance(v, bool), "a boolean"),
+    "dependentRequired": (lambda v: isinstance(v, dict) and all(
+        isinstance(x, list) and all(isinstance(y, str) for y in x) for x in v.values()), "an object of string arrays"),
+    "dependencies": (lambda v: isinstance(v, dict) and all(
+        _is_schema(x) or (isinstance(x, list) and all(isinstance(y, str) for y in x)) for x in v.values()),
+                     "an object of schemas or string arrays"),
+}
+for _k in ("minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties", "minContains",
+           "maxContains"):
+    _CHECKS[_k] = (_nonneg_int, "a non-negative integer")
+
+
+# ==================================================================================================
+# the lowering
+
+
+class _Lowering:
+    def __init__(self, root: Any, *, lenient: bool, ws: str) -> None:
+        self.root = root
+        self.lenient = lenient
+        self.ws = ws
+        self.sep = ws + "," + ws
+        self.colon = ws + ":" + ws
+        self.ptrs: dict[int, str] = {}
+        self.bases: dict[int, str] = {}
+        self.kwptr: dict[int, dict[str, str]] = {}
+        self.keep: list[Any] = []
+        self.resources: dict[str, tuple[Any, str]] = {}
+        self.anchors: dict[tuple[str, str], tuple[Any, str]] = {}
+        self.ref_stack: list[str] = []
+        self.warned: set[tuple[str, str, str]] = set()
+        self.checked: set[int] = set()
+        uri = root.get("$schema", "") if isinstance(root, dict) else ""
+        uri = uri if isinstance(uri, str) else ""
+        self.old_draft = any(d in uri for d in ("draft-03", "draft-04", "draft-06", "draft-07"))
+        self.ancient = any(d in uri for d in ("draft-03", "draft-04"))
+        base = _ROOT_BASE
+        if isinstance(root, dict):
+            rid = root.get("$id", root.get("id") if self.ancient else None)
+            if isinstance(rid, str) and not rid.startswith("#"):
+                base = urljoin(_ROOT_BASE, rid)
+        self.root_base = urldefrag(base)[0]
+        self.resources[self.root_base] = (root, "")
+        self._register(root, "", self.root_base)
+        self._any_cache: dict[tuple[frozenset, int], str | None] = {}
+        self._memo: dict[tuple, str | None] = {}
+
+    # ---------------------------------------------------------------------------- bookkeeping
+    def _register(self, node: Any, ptr: str, base: str) -> None:
+        if isinstance(node, list):
+            for i, x in enumerate(node):
+                self._register(x, ptr + "/" + str(i), base)
+            return
+        if not isinstance(node, dict) or id(node) in self.ptrs:
+            return
+        idv = node.get("$id", node.get("id") if self.ancient else None)
+        if isinstance(idv, str):
+            if idv.startswith("#"):
+                self.anchors[(urldefrag(base)[0], idv[1:])] = (node, ptr)
+            else:
+                base = urldefrag(urljoin(base, idv))[0]
+                self.resources.setdefault(base, (node, ptr))
+        for akw in ("$anchor", "$dynamicAnchor"):
+            if isinstance(node.get(akw), str):
+                self.anchors.setdefault((urldefrag(base)[0], node[akw]), (node, ptr))
+        self.ptrs[id(node)] = ptr
+        self.bases[id(node)] = base
+        for k, v in node.items():
+            if k in _DATA_KWS:
+                continue
+            kp = ptr + "/" + _esc(k)
+            if k in _NAMEMAP_KWS and isinstance(v, dict):
+                for name, sub in v.items():
+                    self._register(sub, kp + "/" + _esc(name), base)
+            elif isinstance(v, (dict, list)):
+                self._register(v, kp, base)
+
+    def _synth(self, d: dict, ptr: str, base: str, kwptrs: dict[str, str]) -> dict:
+        self.keep.append(d)
+        self.ptrs[id(d)] = ptr
+        self.bases[id(d)] = base
+        self.kwptr[id(d)] = kwptrs
+        return d
+
+    def _kwp(self, node: dict, ptr: str, kw: str) -> str:
+        m = self.kwptr.get(id(node))
+        if m is not None and kw in m:
+            return m[kw]
+        return ptr + "/" + _esc(kw)
+
+    def _cptr(self, node: dict, ptr: str, kw: str, *names: Any) -> str:
+        """Pointer of the subschema node[kw][names...]."""
+        sub: Any = node[kw]
+        for n in names:
+            sub = sub[n]
+        if isinstance(sub, dict) and id(sub) in self.ptrs:
+            return self.ptrs[id(sub)]
+        return self._kwp(node, ptr, kw) + "".join("/" + _esc(n) for n in names)
+
+    def _sub(self, node: dict, ptr: str, kws: Iterable[str]) -> dict:
+        """A synthetic copy of ``node`` restricted to ``kws`` (keyword pointers preserved)."""
+        d = {k: node[k] for k in kws}
+        return self._synth(d, ptr, self.bases.get(id(node), self.root_base),
+                           {k: self._kwp(node, ptr, k) for k in d})
+
+    def _unsupported(self, kw: str, ptr: str, detail: str = "") -> None:
+        if not self.lenient:
+            raise UnsupportedSchemaError(kw, ptr, detail)
+        key = (kw, ptr, detail)
+        if key not in self.warned:
+            self.warned.add(key)
+            warnings.warn(
+                "JSON Schema keyword %r at %s cannot be enforced exactly%s; lenient=True over-approximates it"
+                % (kw, ptr or "#", ": " + detail if detail else ""), SchemaApproximationWarning, stacklevel=4)
+
+    @staticmethod
+    def _malformed(ptr: str, msg: str) -> SchemaError:
+        err = SchemaError("malformed JSON Schema at %s: %s" % (ptr or "#", msg))
+        err.pointer = ptr  # type: ignore[attr-defined]
+        return err
+
+    def _check(self, s: Any, ptr: str) -> None:
+        if isinstance(s, bool):
+            return
+        if not isinstance(s, dict):
+            raise self._malformed(ptr, "a schema must be an object or a boolean, not %s" % type(s).__name__)
+        if id(s) in self.checked:
+            return
+        self.checked.add(id(s))
+        for k, v in s.items():
+            chk = _CHECKS.get(k)
+            if chk is not None and not chk[0](v):
+                raise self._malformed(self._kwp(s, ptr, k), "%r must be %s, not %s" % (k, chk[1], json.dumps(v)[:80]))
+
+    # ---------------------------------------------------------------------------- $ref
+    def _resolve(self, ref: str, node: dict, kwp: str) -> tuple[Any, str]:
+        base = urldefrag(self.bases.get(id(node), self.root_base))[0]
+        full = base + ref if ref.startswith("#") else urljoin(base, ref)
+        uri, frag = urldefrag(full)
+        uri = urldefrag(uri)[0]
+        if uri not in self.resources:
+            self._unsupported("$ref", kwp, "%r is not inside this schema document" % ref)
+            return True, kwp
+        doc, dptr = self.resources[uri]
+        frag = unquote(frag)
+        if frag == "":
+            return doc, dptr
+        if not frag.startswith("/"):
+            hit = self.anchors.get((uri, frag))
+            if hit is None:
+                raise self._malformed(kwp, "$ref %r: no such anchor" % ref)
+            return hit
+        target: Any = doc
+        for tok in frag[1:].split("/"):
+            tok = tok.replace("~1", "/").replace("~0", "~")
+            if isinstance(target, dict) and tok in target:
+                target = target[tok]
+            elif isinstance(target, list) and tok.isdigit() and int(tok) < len(target):
+                target = target[int(tok)]
+            else:
+                raise self._malformed(kwp, "$ref %r does not resolve" % ref)
+        tptr = dptr + frag
+        if isinstance(target, dict):
+            if id(target) not in self.ptrs:
+                self._register(target, tptr, self.bases.get(id(doc), uri))
+            tptr = self.ptrs[id(target)]
+        elif not isinstance(target, bool):
+            raise self._malformed(kwp, "$ref %r does not point to a schema" % ref)
+        return target, tptr
+
+    def _flatten(self, s: Any, ptr: str, expanded: list[str]) -> tuple[Any, str]:
+        """Expand top-level ``$ref`` and ``allOf`` (merging siblings) until neither is left."""
+        while isinstance(s, dict):
+            self._check(s, ptr)
+            if "$ref" in s:
+                kwp = self._kwp(s, ptr, "$ref")
+                target, tptr = self._resolve(s["$ref"], s, kwp)
+                if tptr in self.ref_stack or tptr in expanded:
+                    if not self.lenient:
+                        raise UnsupportedSchemaError("$ref", kwp, "recursive")
+                    self._unsupported("$ref", kwp, "recursive; unrolled to depth %d" % _RECURSION_DEPTH)
+                    # recursive re-entries on this path, all references together (keeps the unrolling
+                    # from multiplying across mutually recursive definitions)
+                    path = self.ref_stack + expanded
+                    if sum(1 for i, t in enumerate(path) if t in path[:i]) + 1 >= _RECURSION_DEPTH:
+                        return False, ptr
+                expanded.append(tptr)
+                rest = [k for k in s if k != "$ref"]
+                if self.old_draft or not any(k in _KNOWN for k in rest):
+                    s, ptr = target, tptr
+                else:
+                    s, ptr = self._merge(self._sub(s, ptr, rest), ptr, target, tptr, expanded, parent=True)
+                continue
+            if "allOf" in s:
+                parts = s["allOf"]
+                acc: Any = True
+                accp = self._cptr(s, ptr, "allOf", 0)
+                for i, part in enumerate(parts):
+                    acc, accp = self._merge(acc, accp, part, self._cptr(s, ptr, "allOf", i), expanded)
+                s, ptr = self._merge(self._sub(s, ptr, [k for k in s if k != "allOf"]), ptr, acc, accp, expanded,
+                                     parent=True)
+                continue
+            break
+        if not isinstance(s, (dict, bool)):
+            raise self._malformed(ptr, "a schema must be an object or a boolean")
+        return s, ptr
+
+    # ---------------------------------------------------------------------------- allOf merging
+    def _merge(self, a: Any, pa: str, b: Any, pb: str, expanded: list[str], parent: bool = False) -> tuple[Any, str]:
+        """One schema equivalent to ``allOf: [a, b]``, or UnsupportedSchemaError('allOf').
+
+        ``parent``: ``a`` is the schema object that holds ``b`` (through allOf/anyOf/oneOf/$ref), so a's
+        ``unevaluated*`` keywords see b's evaluations and do not stop the merge."""
+        a, pa = self._flatten(a, pa, expanded)
+        b, pb = self._flatten(b, pb, expanded)
+        if a is False or b is False:
+            return False, pa
+        if a is True or not _has_constraints(a):
+            return b, pb
+        if b is True or not _has_constraints(b):
+            return a, pa
+        out: dict[str, Any] = {}
+        kp: dict[str, str] = {}
+        where = pb
+
+        def fail(kw: str) -> None:
+            self._unsupported("allOf", where, "cannot intersect %r of %s and %s" % (kw, pa or "#", pb or "#"))
+
+        a_keys = {k for k in a if k in _KNOWN}
+        b_keys = {k for k in b if k in _KNOWN}
+        # object keywords that interact: properties / additionalProperties / patternProperties
+        def extra(s: dict, exempt: bool) -> bool:
+            return (("additionalProperties" in s and s["additionalProperties"] is not True) or "patternProperties" in s
+                    or (not exempt and s.get("unevaluatedProperties", True) is not True))
+
+        extra_a = extra(a, parent)
+        extra_b = extra(b, False)
+        names_a = set(a.get("properties", {}))
+        names_b = set(b.get("properties", {}))
+        def absorbs(x: dict, exempt: bool) -> bool:
+            # x restricts undeclared names only through additionalProperties, so a name the other side
+            # declares is, under x, just "an additional property"
+            return ("additionalProperties" in x and "patternProperties" not in x
+                    and (exempt or x.get("unevaluatedProperties", True) is True))
+
+        obj_ok = True
+        absorb: tuple[dict, set] | None = None
+        if extra_a and extra_b:
+            obj_ok = all(a.get(k, True) == b.get(k, True) for k in
+                         ("additionalProperties", "patternProperties", "unevaluatedProperties")) and names_a == names_b
+        elif extra_a and not names_b <= names_a:
+            obj_ok = absorbs(a, parent)
+            absorb = (a, names_b - names_a)
+        elif extra_b and not names_a <= names_b:
+            obj_ok = absorbs(b, False)
+            absorb = (b, names_a - names_b)
+        if not obj_ok:
+            absorb = None
+            fail("additionalProperties")
+        for k in a_keys:
+            out[k] = a[k]
+            kp[k] = self._kwp(a, pa, k)
+        arr_a = {"items", "prefixItems", "additionalItems"} & a_keys
+        arr_b = {"items", "prefixItems", "additionalItems"} & b_keys
+        if ((not parent and a.get("unevaluatedItems", True) is not True and arr_b)
+                or (b.get("unevaluatedItems", True) is not True and arr_a)):
+            fail("unevaluatedItems")
+        if arr_a and arr_b:
+            self._merge_items(a, pa, b, pb, out, kp)
+        for k in b_keys:
+            if k in ("items", "prefixItems", "additionalItems") and arr_a and arr_b:
+                continue
+            v = b[k]
+            if k not in out:
+                out[k] = v
+                kp[k] = self._kwp(b, pb, k)
+                continue
+            x = out[k]
+            if k == "type":
+                ta = set().union(*(_TYPE_SETS[t] for t in ([x] if isinstance(x, str) else x)))
+                tb = set().union(*(_TYPE_SETS[t] for t in ([v] if isinstance(v, str) else v)))
+                t = ta & tb
+                if not t:
+                    return False, pa
+                names = [n for n in ("null", "boolean", "object", "array", "string") if n in t]
+                if {"integer", "nonint"} <= t:
+                    names.append("number")
+                elif "integer" in t:
+                    names.append("integer")
+                out[k] = names
+            elif k == "required":
+                out[k] = list(dict.fromkeys(list(x) + list(v)))
+            elif k == "properties":
+                merged = dict(x)
+                for name, sub in v.items():
+                    if name in merged:
+                        pxp = self._cptr(a, pa, "properties", name)
+                        merged[name] = self._synth({"allOf": [merged[name], sub]}, pxp,
+                                                   self.bases.get(id(a), self.root_base), {"allOf": pxp})
+                    else:
+                        merged[name] = sub
+                out[k] = merged
+            elif k == "enum":
+                out[k] = [e for e in x if any(_json_eq(e, f) for f in v)]
+            elif k == "const":
+                if not _json_eq(x, v):
+                    return False, pa
+            elif k in ("minLength", "minItems", "minProperties", "minContains"):
+                out[k] = max(x, v)
+            elif k in ("maxLength", "maxItems", "maxProperties", "maxContains"):
+                out[k] = min(x, v)
+            elif k in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+                if isinstance(x, bool) or isinstance(v, bool):
+                    if x != v:
+                        fail(k)
+                else:
+                    out[k] = max(x, v) if k in ("minimum", "exclusiveMinimum") else min(x, v)
+            elif k == "uniqueItems":
+                out[k] = bool(x or v)
+            elif k == "multipleOf":
+                fx, fv = _to_fraction(x), _to_fraction(v)
+                if (fx / fv).denominator == 1:
+                    out[k] = x
+                elif (fv / fx).denominator == 1:
+                    out[k] = v
+                elif isinstance(x, int) and isinstance(v, int):
+                    out[k] = x * v // math.gcd(x, v)
+                else:
+                    fail(k)
+            elif k in ("propertyNames", "additionalProperties", "additionalItems", "items", "contains",
+                       "unevaluatedProperties", "unevaluatedItems"):
+                if x != v:
+                    out[k] = self._synth({"allOf": [x, v]}, kp[k], self.bases.get(id(a), self.root_base),
+                                         {"allOf": kp[k]})
+            elif k == "patternProperties":
+                if x != v:
+                    fail(k)
+            elif k == "anyOf":
+                if x != v:
+                    if len(x) * len(v) > 64:
+                        fail(k)
+                    else:
+                        base = self.bases.get(id(a), self.root_base)
+                        out[k] = [self._synth({"allOf": [p, q]}, kp[k], base, {"allOf": kp[k]}) for p in x for q in v]
+            elif k == "not":
+                if x != v:
+                    out[k] = {"anyOf": [x, v]}
+            elif k == "dependentRequired":
+                d = {n: list(names) for n, names in x.items()}
+                for n, names in v.items():
+                    d[n] = list(dict.fromkeys(d.get(n, []) + list(names)))
+                out[k] = d
+            elif x == v:
+                pass
+            else:
+                fail(k)
+        base = self.bases.get(id(a), self.root_base)
+        if absorb is not None:
+            x_side, names = absorb
+            addl = x_side["additionalProperties"]
+            aptr = self._kwp(x_side, pa if x_side is a else pb, "additionalProperties")
+            props = dict(out.get("properties", {}))
+            for n in names:
+                props[n] = False if addl is False else self._synth({"allOf": [addl, props[n]]}, aptr, base,
+                                                                   {"allOf": aptr})
+            out["properties"] = props
+        return self._synth(out, pa, base, kp), pa
+
+    def _merge_items(self, a: dict, pa: str, b: dict, pb: str, out: dict, kp: dict) -> None:
+        def split(s: dict, p: str):
+            items = s.get("items", _MISSING)
+            if isinstance(items, list):
+                return list(items), s.get("additionalItems", None), self._kwp(s, p, "items")
+            pre = s.get("prefixItems", [])
+            return list(pre), (None if items is _MISSING else items), self._kwp(s, p, "prefixItems" if pre else "items")
+
+        pre_a, rest_a, ptr_a = split(a, pa)
+        pre_b, rest_b, _ = split(b, pb)
+        base = self.bases.get(id(a), self.root_base)
+
+        def both(x: Any, y: Any) -> Any:
+            if x is None:
+                return y
+            if y is None or x == y:
+                return x
+            return self._synth({"allOf": [x, y]}, ptr_a, base, {"allOf": ptr_a})
+
+        n = max(len(pre_a), len(pre_b))
+        pre = []
+        for i in range(n):
+            pre.append(both(pre_a[i] if i < len(pre_a) else rest_a, pre_b[i] if i < len(pre_b) else rest_b))
+        rest = both(rest_a, rest_b)
+        for k in ("items", "prefixItems", "additionalItems"):
+            out.pop(k, None)
+        if pre:
+            out["prefixItems"] = [True if x is None else x for x in pre]
+            kp["prefixItems"] = ptr_a
+        if rest is not None:
+            out["items"] = rest
+            kp["items"] = ptr_a
+
+    # ---------------------------------------------------------------------------- entry
+    def compile(self, s: Any, ptr: str, types: frozenset = _ALL, pre: Iterable[str] = ()) -> str | None:
+        if not types:
+            return None
+        pre = tuple(pre)
+        # strict mode: a subschema's regex does not depend on where it is used (a recursion raises
+        # wherever it is entered), so reused definitions are lowered once
+        key = (id(s), types, pre) if isinstance(s, dict) and not self.lenient else None
+        if key is not None and key in self._memo:
+            return self._memo[key]
+        expanded = list(pre)
+        s, ptr = self._flatten(s, ptr, expanded)
+        self.ref_stack.extend(expanded)
+        try:
+            rx = self._compile_flat(s, ptr, types)
+        finally:
+            if expanded:
+                del self.ref_stack[-len(expanded):]
+        if rx is not None and len(rx) > _MAX_REGEX_CHARS:
+            kws = ("properties", "items", "prefixItems", "anyOf", "oneOf", "enum", "additionalProperties")
+            kw = next((k for k in kws if isinstance(s, dict) and k in s), "type")
+            raise UnsupportedSchemaError(kw, ptr, "the regular expression would be longer than %d characters"
+                                         % _MAX_REGEX_CHARS)
+        if key is not None:
+            self._memo[key] = rx
+        return rx
+
+    def _compile_flat(self, s: Any, ptr: str, types: frozenset) -> str | None:
+        if s is False:
+            return None
+        if s is True:
+            return self._anything(ptr, types, "type")
+        if "enum" in s or "const" in s:
+            return self._enum(s, ptr, types)
+        for kw in ("not", "$dynamicRef", "$recursiveRef", "disallow", "extends", "divisibleBy"):
+            if kw in s:
+                self._unsupported(kw, self._kwp(s, ptr, kw))
+        if "if" in s and ("then" in s or "else" in s):
+            self._unsupported("if", self._kwp(s, ptr, "if"), "if/then/else")
+        if "anyOf" in s or "oneOf" in s:
+            return self._applicators(s, ptr, types)
+        tset = self._types_of(s) & types
+        if tset == _ALL and not _has_constraints(s):
+            return self._anything(ptr, types, "type")
+        parts: list[str | None] = []
+        if "null" in tset:
+            parts.append("null")
+        if "boolean" in tset:
+            parts.append("(?:true|false)")
+        if "integer" in tset and "nonint" in tset:
+            parts.append(self._number(s, ptr, nonint_only=False))
+        elif "integer" in tset:
+            parts.append(self._integer(s, ptr))
+        elif "nonint" in tset:
+            parts.append(self._number(s, ptr, nonint_only=True))
+        if "string" in tset:
+            parts.append(self._string(s, ptr))
+        if "array" in tset:
+            parts.append(self._array(s, ptr))
+        if "object" in tset:
+            parts.append(self._object(s, ptr))
+        return _alt(parts)
+
+    def _types_of(self, s: dict) -> frozenset:
+        if "type" in s:
+            t = s["type"]
+            return frozenset().union(*(_TYPE_SETS[n] for n in ([t] if isinstance(t, str) else t)))
+        inferred: set[str] = set()
+        for kws, ts in _INFER:
+            if any(k in s for k in kws):
+                inferred |= ts
+        if "format" in s and s["format"] in _FORMATS:
+            inferred.add("string")
+        return frozenset(inferred) if inferred else _ALL
+
+    # ---------------------------------------------------------------------------- any value
+    def _anything(self, ptr: str, types: frozenset, kw: str) -> str | None:
+        if types & {"object", "array"}:
+            what = "object" if types == {"object"} else "array" if types == {"array"} else "JSON value"
+            detail = "an unconstrained %s nests without bound, which is not regular" % what
+            if not self.lenient:
+                raise UnsupportedSchemaError(kw, ptr, detail)
+            self._unsupported(kw, ptr, detail + "; nesting is bounded to depth %d" % _ANY_DEPTH)
+        return self._json_any(types, _ANY_DEPTH)
+
+    def _json_any(self, types: frozenset, depth: int) -> str | None:
+        key = (types, depth)
+        if key in self._any_cache:
+            return self._any_cache[key]
+        parts: list[str | None] = []
+        if "null" in types:
+            parts.append("null")
+        if "boolean" in types:
+            parts.append("(?:true|false)")
+        if "integer" in types and "nonint" in types:
+            parts.append(_NUMBER)
+        elif "integer" in types:
+            parts.append(_INTEGER)
+        elif "nonint" in types:
+            parts.append(_NONINT)
+        if "string" in types:
+            parts.append(_STRING)
+        if depth > 0 and types & {"array", "object"}:
+            inner = self._json_any(_ALL, depth - 1)
+            assert inner is not None
+            if "array" in types:
+                parts.append("\\[" + self.ws + _opt(inner + _rep(self.sep + inner, 0, None)) + self.ws + "\\]")
+            if "object" in types:
+                member = _STRING + self.colon + inner
+                parts.append("\\{" + self.ws + _opt(member + _rep(self.sep + member, 0, None)) + self.ws + "\\}")
+        rx = _alt(parts)
+        self._any_cache[key] = rx
+        return rx
+
+    # ---------------------------------------------------------------------------- enum / const
+    def _value_regex(self, v: Any) -> str:
+        if v is None:
+            return "null"
+        if v is True:
+            return "true"
+        if v is False:
+            return "false"
+        if isinstance(v, int):
+            return _lit(str(v))
+        if isinstance(v, float):
+            if not math.isfinite(v):
+                raise SchemaError("non-finite number %r in a schema" % v)
+            r = _lit(json.dumps(v))
+            if v.is_integer() and abs(v) < 1e16:
+                return _alt([_lit(str(int(v))), r])  # type: ignore[return-value]
+            return r
+        if isinstance(v, str):
+            return _canon_str(v)
+        if isinstance(v, (list, tuple)):
+            return "\\[" + self.ws + self.sep.join(self._value_regex(x) for x in v) + self.ws + "\\]"
+        if isinstance(v, dict):
+            return "\\{" + self.ws + self.sep.join(
+                _canon_str(k) + self.colon + self._value_regex(x) for k, x in v.items()) + self.ws + "\\}"
+        raise SchemaError("not a JSON value: %r" % (v,))
+
+    def _enum(self, s: dict, ptr: str, types: frozenset) -> str | None:
+        cands: list[Any] | None = None
+        if "const" in s:
+            cands = [s["const"]]
+        if "enum" in s:
+            e = s["enum"]
+            cands = list(e) if cands is None else [v for v in cands if any(_json_eq(v, w) for w in e)]
+        assert cands is not None
+        rest = self._sub(s, ptr, [k for k in s if k not in ("enum", "const")])
+        check = _has_constraints(rest)
+        out = []
+        for v in cands:
+            if _jtype(v) not in types:
+                continue
+            ok = self._validate(v, rest, ptr) if check else True
+            if ok is True:
+                out.append(self._value_regex(v))
+        return _alt(out)
+
+    # ---------------------------------------------------------------------------- anyOf / oneOf
+    def _applicators(self, s: dict, ptr: str, types: frozenset) -> str | None:
+        key = "anyOf" if "anyOf" in s else "oneOf"
+        rest = self._sub(s, ptr, [k for k in s if k != key])
+        has_rest = _has_constraints(rest)
+        branches = []
+        for i, b in enumerate(s[key]):
+            bp = self._cptr(s, ptr, key, i)
+            exp: list[str] = []
+            if has_rest:
+                m, mp = self._merge(rest, ptr, b, bp, exp, parent=True)
+            else:
+                m, mp = self._flatten(b, bp, exp)
+            branches.append((m, mp, exp))
+        filters = [types] * len(branches)
+        if key == "oneOf":
+            filters = []
+            separated = []
+            for i, (m, mp, exp) in enumerate(branches):
+                before = self._types_l(m) & types
+                after = before
+                forbid: list[str] = []
+                unsure = False
+                req_i = set(m.get("required", [])) if isinstance(m, dict) else set()
+                for j, (n, _, _) in enumerate(branches):
+                    if j == i or not after or self._disjoint(m, n):
+                        continue
+                    shared = after & self._types_l(n)
+                    if "object" in shared and isinstance(n, dict) and isinstance(n.get("required"), list):
+                        # objects of branch i leave out a property branch j requires, so they fail branch j
+                        keys = [k for k in n["required"] if k not in req_i]
+                        if keys:
+                            if keys[0] not in forbid:
+                                forbid.append(keys[0])
+                            shared = shared - {"object"}
+                    # values of a type that branch j accepts unconditionally are invalid here: dropping
+                    # them is exact; otherwise the overlap is only possible and dropping over-constrains
+                    unsure = unsure or any(not self._accepts_all(n, t) for t in shared)
+                    after = after - shared
+                if before and not after and unsure:
+                    self._unsupported("oneOf", self._kwp(s, ptr, "oneOf"),
+                                      "branch %d overlaps another branch and cannot be made exclusive" % i)
+                    after = before
+                    forbid = []
+                if forbid and isinstance(m, dict):
+                    m = self._forbid(m, mp, forbid)
+                separated.append((m, mp, exp))
+                filters.append(after)
+            branches = separated
+        parts = []
+        for (m, mp, exp), f in zip(branches, filters):
+            self.ref_stack.extend(exp)
+            try:
+                parts.append(self.compile(m, mp, f))
+            finally:
+                if exp:
+                    del self.ref_stack[-len(exp):]
+        return _alt(parts)
+
+    def _forbid(self, m: dict, mp: str, keys: list[str]) -> dict:
+        """``m`` with the properties ``keys`` forbidden (``"k": false``)."""
+        props = dict(m.get("properties", {}))
+        for k in keys:
+            props[k] = False
+        d = dict(m)
+        d["properties"] = props
+        return self._synth(d, mp, self.bases.get(id(m), self.root_base),
+                           {k: self._kwp(m, mp, k) for k in m} | {"properties": self._kwp(m, mp, "properties")})
+
+    @staticmethod
+    def _accepts_all(n: Any, t: str) -> bool:
+        """Does the flattened schema ``n`` accept every value of type ``t``?"""
+        if n is True:
+            return True
+        if n is False or not isinstance(n, dict):
+            return False
+        kws = {k for k in n if k in _KNOWN}
+        if "type" in kws:
+            tt = n["type"]
+            if not set().union(*(_TYPE_SETS[x] for x in ([tt] if isinstance(tt, str) else tt))) >= {t}:
+                return False
+            kws.discard("type")
+        own = {"object": _OBJECT_KWS, "array": _ARRAY_KWS, "string": _STRING_KWS,
+               "integer": _NUMBER_KWS, "nonint": _NUMBER_KWS}.get(t, frozenset())
+        return not (kws & (own | (_GENERAL_KWS - {"then", "else"})))
+
+    @staticmethod
+    def _forbids(q: dict, key: str) -> bool:
+        """Does the object schema ``q`` certainly reject every object that has property ``key``?"""
+        props = q.get("properties", {})
+        if key in props:
+            return props[key] is False
+        return q.get("additionalProperties") is False and not q.get("patternProperties")
+
+    def _types_l(self, s: Any, depth: int = 0) -> frozenset:
+        """An upper bound on the JSON types the schema ``s`` (flattened) accepts."""
+        if s is False:
+            return frozenset()
+        if s is True or depth > 20:
+            return _ALL
+        t = _ALL
+        if "type" in s:
+            t = self._types_of({"type": s["type"]})
+        if "const" in s:
+            t = t & {_jtype(s["const"])}
+        if "enum" in s:
+            t = t & frozenset(_jtype(v) for v in s["enum"])
+        for key in ("anyOf", "oneOf"):
+            if key in s:
+                u: frozenset = frozenset()
+                for b in s[key]:
+                    try:
+                        fb, _ = self._flatten(b, "", [])
+                    except (UnsupportedSchemaError, SchemaError):
+                        fb = True
+                    u = u | self._types_l(fb, depth + 1)
+                t = t & u
+        return t
+
+    def _disjoint(self, x: Any, y: Any, depth: int = 0) -> bool:
+        """True only if no JSON value is valid under both (flattened) schemas."""
+        if x is False or y is False:
+            return True
+        if x is True or y is True or depth > 10:
+            return False
+        common = self._types_l(x) & self._types_l(y)
+        if not common:
+            return True
+        for p, q in ((x, y), (y, x)):
+            cands = None
+            if "const" in p:
+                cands = [p["const"]]
+            elif "enum" in p:
+                cands = p["enum"]
+            if cands is not None:
+                try:
+                    if all(self._validate(v, q, "") is False for v in cands):
+                        return True
+                except (UnsupportedSchemaError, SchemaError):
+                    pass
+        if common <= {"object"}:
+            for p, q in ((x, y), (y, x)):
+                if isinstance(p.get("required"), list) and any(self._forbids(q, k) for k in p["required"]):
+                    return True
+            req = set(x.get("required", [])) & set(y.get("required", []))
+            for name in req:
+                px = x.get("properties", {}).get(name, _MISSING)
+                py = y.get("properties", {}).get(name, _MISSING)
+                if px is _MISSING or py is _MISSING:
+                    continue
+                try:
+                    fx, _ = self._flatten(px, "", [])
+                    fy, _ = self._flatten(py, "", [])
+                except (UnsupportedSchemaError, SchemaError):
+                    continue
+                if self._disjoint(fx, fy, depth + 1):
+                    return True
+        if common <= {"integer"}:
+            ix, iy = self._int_bounds(x), self._int_bounds(y)
+            if ix is not None and iy is not None:
+                (a, b), (c, d) = ix, iy
+                if (b is not None and c is not None and b < c) or (d is not None and a is not None and d < a):
+                    return True
+        return False
+
+    # ---------------------------------------------------------------------------- scalars
+    def _int_bounds(self, s: dict) -> tuple[int | None, int | None] | None:
+        lo: int | None = None
+        hi: int | None = None
+        try:
+            if "minimum" in s:
+                m = _to_fraction(s["minimum"])
+                lo = math.floor(m) + 1 if s.get("exclusiveMinimum") is True else math.ceil(m)
+            em = s.get("exclusiveMinimum")
+            if _is_num(em):
+                c = math.floor(_to_fraction(em)) + 1
+                lo = c if lo is None else max(lo, c)
+            if "maximum" in s:
+                m = _to_fraction(s["maximum"])
+                hi = math.ceil(m) - 1 if s.get("exclusiveMaximum") is True else math.floor(m)
+            eM = s.get("exclusiveMaximum")
+            if _is_num(eM):
+                c = math.ceil(_to_fraction(eM)) - 1
+                hi = c if hi is None else min(hi, c)
+        except (ValueError, OverflowError, ArithmeticError):
+            return None
+        return lo, hi
+
+    def _integer(self, s: dict, ptr: str) -> str | None:
+        bounds = self._int_bounds(s)
+        if bounds is None:
+            raise self._malformed(ptr, "numeric bounds are not finite numbers")
+        if "multipleOf" in s:
+            m = s["multipleOf"]
+            exact = isinstance(m, int) or Fraction(m) == _to_fraction(m)
+            if not (exact and (Fraction(1) / _to_fraction(m)).denominator == 1):
+                self._unsupported("multipleOf", self._kwp(s, ptr, "multipleOf"), "multipleOf %r on integers" % m)
+        return integer_range_regex(*bounds)
+
+    def _number(self, s: dict, ptr: str, nonint_only: bool) -> str | None:
+        if "multipleOf" in s:
+            self._unsupported("multipleOf", self._kwp(s, ptr, "multipleOf"), "multipleOf on non-integer numbers")
+        bounded = [kw for kw in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+                   if kw in s and not isinstance(s[kw], bool)]
+        if not bounded:
+            return _NONINT if nonint_only else _NUMBER
+        if nonint_only:
+            self._unsupported(bounded[0], self._kwp(s, ptr, bounded[0]), "bounds on non-integral numbers in oneOf")
+            return _NONINT
+        # bounded numbers are written without exponent (a sound restriction); exclusive bounds keep a gap
+        # of 1e-14 relative so that binary64 validators agree
+        lo: Decimal | None = None
+        hi: Decimal | None = None
+
+        def lower(v: Decimal) -> None:
+            nonlocal lo
+            lo = v if lo is None else max(lo, v)
+
+        def upper(v: Decimal) -> None:
+            nonlocal hi
+            hi = v if hi is None else min(hi, v)
+
+        def gap(kw: str, exclusive: bool) -> bool:
+            # an integer bound beyond 2**53 is not a binary64 value: a fractional instance near it
+            # rounds across it in validators that compare floats with exact integers
+            v = s[kw]
+            return exclusive or (isinstance(v, int) and abs(v) > 2**53)
+
+        try:
+            if "minimum" in s:
+                m = _to_decimal(s["minimum"])
+                lower(m + _exclusive_margin(m) if gap("minimum", s.get("exclusiveMinimum") is True) else m)
+            if "maximum" in s:
+                m = _to_decimal(s["maximum"])
+                upper(m - _exclusive_margin(m) if gap("maximum", s.get("exclusiveMaximum") is True) else m)
+            if _is_num(s.get("exclusiveMinimum")):
+                e = _to_decimal(s["exclusiveMinimum"])
+                lower(e + _exclusive_margin(e))
+            if _is_num(s.get("exclusiveMaximum")):
+                e = _to_decimal(s["exclusiveMaximum"])
+                upper(e - _exclusive_margin(e))
+        except (ArithmeticError, ValueError):
+            raise self._malformed(ptr, "numeric bounds are not finite numbers") from None
+        for v in (lo, hi):
+            if v is not None and abs(v.adjusted()) > 400:
+                self._unsupported(bounded[0], self._kwp(s, ptr, bounded[0]), "bound %s too large or too small" % v)
+                return _NUMBER
+        return decimal_range_regex(lo, hi)
+
+    def _string(self, s: dict, ptr: str) -> str | None:
+        min_l = int(s.get("minLength", 0))
+        max_l = None if "maxLength" not in s else int(s["maxLength"])
+        body: str | None = None
+        have_body = False
+        plo, phi = 0, None
+        if "pattern" in s:
+            kwp = self._kwp(s, ptr, "pattern")
+            got = self._pattern(s["pattern"], kwp, "pattern")
+            if got is not None:
+                body, plo, phi = got
+                have_body = True
+            if "format" in s and have_body:
+                self._unsupported("format", self._kwp(s, ptr, "format"), "format together with pattern")
+        if "format" in s and not have_body:
+            f = _FORMATS.get(s["format"])
+            if f is None:
+                self._unsupported("format", self._kwp(s, ptr, "format"), "format %r" % s["format"])
+            else:
+                body, plo, phi = f
+                have_body = True
+        if not have_body:
+            if min_l == 0 and max_l is None:
+                return _STRING
+            # counted characters are written canonically (json.dumps escapes): far smaller automata
+            return _seq('"', _rep(_CANON_CHAR, min_l, max_l), '"')
+        if (max_l is not None and max_l < plo) or (phi is not None and min_l > phi):
+            return None
+        if min_l > plo or (max_l is not None and (phi is None or phi > max_l)):
+            kw = "minLength" if min_l > plo else "maxLength"
+            if "pattern" in s and "format" not in s:
+                try:
+                    body, plo, phi = pattern_to_regex(s["pattern"], min_l, max_l)
+                    return _seq('"', body, '"')
+                except _PatUnsupported as e:
+                    self._unsupported(kw, self._kwp(s, ptr, kw), "%s %r" % (e, s["pattern"]))
+            else:
+                self._unsupported(kw, self._kwp(s, ptr, kw), "%s together with format" % kw)
+        return _seq('"', body, '"')
+
+    def _pattern(self, pat: str, kwp: str, kw: str) -> tuple[str | None, int, int | None] | None:
+        try:
+            return pattern_to_regex(pat)
+        except _PatSyntax as e:
+            raise self._malformed(kwp, "invalid regular expression %r: %s" % (pat, e)) from None
+        except _PatUnsupported as e:
+            self._unsupported(kw, kwp, "%s in %r" % (e, pat))
+            return None
+
+    def _pattern_test(self, pat: str, text: str, kwp: str) -> bool | None:
+        """Does the ECMA pattern match ``text`` (search)? None when the engines may disagree."""
+        try:
+            sub = _pattern_decoded(pat, "sub")
+            if sub is not None and sub.fullmatch(text):
+                return True
+            if any(ord(c) > 0xFFFF for c in text):
+                return None
+            sup = _pattern_decoded(pat, "super")
+            return None if sup is not None and sup.fullmatch(text) else False
+        except _PatSyntax as e:
+            raise self._malformed(kwp, "invalid regular expression %r: %s" % (pat, e)) from None
+        except _PatUnsupported as e:
+            self._unsupported("pattern", kwp, "%s in %r" % (e, pat))
+            return True
+
+    # ---------------------------------------------------------------------------- arrays
+    def _array(self, s: dict, ptr: str) -> str | None:
+        items = s.get("items", _MISSING)
+        if isinstance(items, list):
+            if "prefixItems" in s:
+                raise self._malformed(self._kwp(s, ptr, "items"), "'items' is an array and 'prefixItems' is present")
+            prefix, prefix_kw = items, "items"
+            rest, rest_kw = s.get("additionalItems", _MISSING), "additionalItems"
+        else:
+            prefix, prefix_kw = s.get("prefixItems", []), "prefixItems"
+            rest, rest_kw = items, "items"
+        lo = int(s.get("minItems", 0))
+        hi = None if "maxItems" not in s else int(s["maxItems"])
+        if "contains" in s:
+            self._unsupported("contains", self._kwp(s, ptr, "contains"))
+        if rest is _MISSING and "unevaluatedItems" in s:
+            rest, rest_kw = s["unevaluatedItems"], "unevaluatedItems"
+        regs: list[str] = []
+        for i, p in enumerate(prefix):
+            if hi is not None and i >= hi:
+                break
+            r = self.compile(p, self._cptr(s, ptr, prefix_kw, i))
+            if r is None:
+                hi = i if hi is None else min(hi, i)
+                break
+            regs.append(r)
+        k = len(regs)
+        R: str | None
+        if rest is _MISSING:
+            if (hi is not None and hi <= k) or (k > 0 and lo <= k):
+                R = None  # never grow past the prefix (a sound over-constraint)
+            else:
+                R = self._anything(ptr, _ALL, "items")
+        else:
+            R = self.compile(rest, self._cptr(s, ptr, rest_kw)) if (hi is None or hi > k) else None
+        if R is None:
+            hi = k if hi is None else min(hi, k)
+        if hi is not None and lo > hi:
+            return None
+        if s.get("uniqueItems") is True and not (hi is not None and hi <= 1):
+            self._unsupported("uniqueItems", self._kwp(s, ptr, "uniqueItems"))
+        sep = self.sep
+        # tail[i]: the elements at positions >= i when at least one element precedes them
+        if hi is not None and hi <= k:
+            tail: str | None = ""
+            start = hi
+        else:
+            unit = None if R is None else sep + R
+            tail = _rep(unit, max(0, lo - k), None if hi is None else hi - k)
+            start = k
+        for i in range(min(start, k) - 1, 0, -1):
+            item = _seq(sep, regs[i], tail)
+            tail = item if i < lo else _opt(item)
+        if hi == 0:
+            elems: str | None = ""
+        else:
+            if k > 0:
+                first = _seq(regs[0], tail)
+            else:
+                first = _seq(R, _rep(None if R is None else sep + R, max(0, lo - 1), None if hi is None else hi - 1))
+            elems = first if lo >= 1 else _opt(first)
+        return _seq("\\[", self.ws, elems, self.ws, "\\]")
+
+    # ---------------------------------------------------------------------------- objects
+    def _object(self, s: dict, ptr: str) -> str | None:
+        props: dict = s.get("properties", {})
+        req: list[str] = list(dict.fromkeys(s.get("required", []) if isinstance(s.get("required"), list) else []))
+        addl = s.get("additionalProperties", _MISSING)
+        pats: dict = s.get("patternProperties", {})
+        pnames = s.get("propertyNames", _MISSING)
+        uneval = s.get("unevaluatedProperties", _MISSING)
+        min_p = int(s.get("minProperties", 0))
+        max_p = None if "maxProperties" not in s else int(s["maxProperties"])
+        ws, sep, colon = self.ws, self.sep, self.colon
+        if props or req:
+            entries: list[tuple[str, str, bool]] = []
+            base = self.bases.get(id(s), self.root_base)
+            for name in list(props) + [r for r in req if r not in props]:
+                required = name in req
+                schemas: list[tuple[Any, str]] = []
+                if name in props:
+                    schemas.append((props[name], self._cptr(s, ptr, "properties", name)))
+                for pat, psch in pats.items():
+                    pp = self._kwp(s, ptr, "patternProperties") + "/" + _esc(pat)
+                    hit = self._pattern_test(pat, name, pp)
+                    if hit is None:
+                        self._unsupported("patternProperties", pp, "cannot decide whether %r matches" % name)
+                    elif hit:
+                        schemas.append((psch, pp))
+                if not schemas:
+                    if addl is not _MISSING:
+                        schemas.append((addl, self._kwp(s, ptr, "additionalProperties")))
+                    elif uneval is not _MISSING:
+                        schemas.append((uneval, self._kwp(s, ptr, "unevaluatedProperties")))
+                    else:
+                        schemas.append((None, self._kwp(s, ptr, "required")))
+                if pnames is not _MISSING:
+                    ok = self._validate(name, pnames, self._kwp(s, ptr, "propertyNames"))
+                    if ok is not True:
+                        if required:
+                            return None
+                        continue
+                if schemas[0][0] is None:  # required, declared nowhere: any JSON value
+                    value = self._anything(schemas[0][1], _ALL, "required")
+                elif len(schemas) == 1:
+                    value = self.compile(schemas[0][0], schemas[0][1])
+                else:
+                    syn = self._synth({"allOf": [x for x, _ in schemas]}, schemas[0][1], base, {"allOf": schemas[0][1]})
+                    value = self.compile(syn, schemas[0][1])
+                if value is None:
+                    if required:
+                        return None
+                    continue
+                entries.append((name, _canon_str(name) + colon + value, required))
+            present = {n for n, _, _ in entries}
+            must = {n for n, _, r in entries if r}
+            pending: list[tuple[str, str, Any]] = []
+            for kw in ("dependentRequired", "dependencies", "dependentSchemas"):
+                for a, dep in (s.get(kw) or {}).items():
+                    if a not in present or dep is True or dep == {}:
+                        continue
+                    if isinstance(dep, list) and all(b in must for b in dep):
+                        continue
+                    pending.append((kw, a, dep))
+            if pending:
+                return self._split_dependencies(s, ptr, pending)
+            nonempty = False
+            if min_p > len(must):
+                if min_p == 1:
+                    nonempty = True
+                else:
+                    self._unsupported("minProperties", self._kwp(s, ptr, "minProperties"))
+            if max_p is not None and max_p < len(entries):
+                if max_p < len(must):
+                    return None
+                self._unsupported("maxProperties", self._kwp(s, ptr, "maxProperties"))
+            members = self._members(entries, nonempty)
+            return _seq("\\{", ws, members, ws, "\\}")
+        # no named properties: a map
+        for kw in ("dependentRequired", "dependencies", "dependentSchemas"):
+            if s.get(kw):
+                self._unsupported(kw, self._kwp(s, ptr, kw))
+        if pats:
+            if len(pats) > 1:
+                self._unsupported("patternProperties", self._kwp(s, ptr, "patternProperties"),
+                                  "several patterns without 'properties'")
+            pat, psch = next(iter(pats.items()))
+            pp = self._kwp(s, ptr, "patternProperties") + "/" + _esc(pat)
+            got = self._pattern(pat, pp, "patternProperties")
+            if got is None:
+                return self._anything(ptr, frozenset({"object"}), "patternProperties")
+            key = _seq('"', got[0], '"')
+            if pnames is not _MISSING:
+                self._unsupported("propertyNames", self._kwp(s, ptr, "propertyNames"), "with patternProperties")
+            val_schema, val_ptr = psch, pp
+        else:
+            if addl is not _MISSING and addl is not True:
+                val_schema, val_ptr = addl, self._kwp(s, ptr, "additionalProperties")
+            elif uneval is not _MISSING and uneval is not True:
+                val_schema, val_ptr = uneval, self._kwp(s, ptr, "unevaluatedProperties")
+            else:
+                val_schema, val_ptr = True, ptr
+                if pnames is _MISSING:
+                    return self._anything(ptr, frozenset({"object"}), "additionalProperties")
+            if pnames is _MISSING:
+                key = _STRING
+            else:
+                key = self.compile(pnames, self._kwp(s, ptr, "propertyNames"), frozenset({"string"}))
+        if val_schema is True and pnames is not _MISSING:
+            return self._anything(ptr, frozenset({"object"}), "additionalProperties")
+        value = self.compile(val_schema, val_ptr)
+        entry = _seq(key, colon, value)
+        lo = 1 if min_p >= 1 else 0
+        if min_p >= 2:
+            self._unsupported("minProperties", self._kwp(s, ptr, "minProperties"), "with arbitrary property names")
+        if entry is None:
+            members = "" if lo == 0 else None
+        elif max_p == 0:
+            members = "" if lo == 0 else None
+        else:
+            more = _rep(sep + entry, 0, None if max_p is None else max_p - 1)
+            members = _seq(entry, more)
+            if lo == 0:
+                members = _opt(members)
+        return _seq("\\{", ws, members, ws, "\\}")
+
+    def _split_dependencies(self, s: dict, ptr: str, pending: list[tuple[str, str, Any]]) -> str | None:
+        """Exact case split of dependentRequired / dependencies / dependentSchemas: for every trigger
+        property, either it is absent, or it is present together with what it requires."""
+        if len(pending) > 4:
+            kw, a, _ = pending[4]
+            self._unsupported(kw, self._kwp(s, ptr, kw) + "/" + _esc(a), "more than 4 property dependencies")
+            pending = pending[:4]
+        base = {k: v for k, v in s.items() if k not in ("dependentRequired", "dependencies", "dependentSchemas")}
+        parts: list[str | None] = []
+        for mask in range(1 << len(pending)):
+            props = dict(base.get("properties", {}))
+            req = list(base.get("required", []))
+            merge: list[tuple[Any, str]] = []
+            ok = True
+            for bit, (kw, a, dep) in enumerate(pending):
+                if mask >> bit & 1:
+                    req.append(a)
+                    if isinstance(dep, list):
+                        req += dep
+                    else:
+                        merge.append((dep, self._kwp(s, ptr, kw) + "/" + _esc(a)))
+                elif a in req:
+                    ok = False
+                else:
+                    props[a] = False
+            if not ok:
+                continue
+            d = dict(base)
+            d["properties"] = props
+            d["required"] = list(dict.fromkeys(req))
+            kp = {k: self._kwp(s, ptr, k) for k in d}
+            m: Any = self._synth(d, ptr, self.bases.get(id(s), self.root_base), kp)
+            mp = ptr
+            exp: list[str] = []
+            for dep, dp in merge:
+                m, mp = self._merge(m, mp, dep, dp, exp, parent=True)
+            parts.append(self.compile(m, mp, frozenset({"object"}), pre=exp))
+        return _alt(parts)
+
+    def _members(self, entries: list[tuple[str, str, bool]], nonempty: bool) -> str | None:
+        """Comma-separated members, in order, each optional one possibly absent (linear size)."""
+        sep = self.sep
+        if not entries:
+            return None if nonempty else ""
+        first_req = next((i for i, (_, _, r) in enumerate(entries) if r), None)
+        if first_req is not None:
+            out = "".join(_opt(p + sep) for _, p, _ in entries[:first_req]) + entries[first_req][1]
+            for _, p, r in entries[first_req + 1:]:
+                out += (sep + p) if r else _opt(sep + p)
+            return out
+        # "first present member" chain: B_k = B_{k-1} (,P_k)? | P_k
+        acc: str | None = None
+        for _, p, _ in entries:
+            acc = p if acc is None else _alt([acc + _opt(sep + p), p])
+        return acc if nonempty else _opt(acc)
+
+    # ---------------------------------------------------------------------------- validation of values
+    def _validate(self, v: Any, s: Any, ptr: str, depth: int = 0) -> bool | None:
+        """Is the JSON value ``v`` valid under ``s``? True / False / None (undecided)."""
+        if s is True:
+            return True
+        if s is False:
+            return False
+        self._check(s, ptr)
+        if depth > 60:
+            return None
+        res: bool | None = True
+
+        def kp(kw: str) -> str:
+            return self._kwp(s, ptr, kw)
+
+        def sub(kw: str, *names: Any) -> tuple[Any, str]:
+            x: Any = s[kw]
+            for n in names:
+                x = x[n]
+            return x, self._cptr(s, ptr, kw, *names)
+
+        if "$ref" in s:
+            target, tptr = self._resolve(s["$ref"], s, kp("$ref"))
+            r = self._validate(v, target, tptr, depth + 1)
+            if self.old_draft:
+                return r
+            res = _and3(res, r)
+        for kw in ("$dynamicRef", "$recursiveRef", "unevaluatedProperties", "unevaluatedItems", "disallow", "extends",
+                   "divisibleBy"):
+            if kw in s:
+                self._unsupported(kw, kp(kw))
+        if "type" in s:
+            t = self._types_of({"type": s["type"]})
+            res = _and3(res, _jtype(v) in t)
+        if "const" in s:
+            res = _and3(res, _json_eq(v, s["const"]))
+        if "enum" in s:
+            res = _and3(res, any(_json_eq(v, e) for e in s["enum"]))
+        if res is False:
+            return False
+        if _is_num(v):
+            fv = _to_fraction(v)
+            if "minimum" in s:
+                m = _to_fraction(s["minimum"])
+                res = _and3(res, fv > m if s.get("exclusiveMinimum") is True else fv >= m)
+            if "maximum" in s:
+                m = _to_fraction(s["maximum"])
+                res = _and3(res, fv < m if s.get("exclusiveMaximum") is True else fv <= m)
+            if _is_num(s.get("exclusiveMinimum")):
+                res = _and3(res, fv > _to_fraction(s["exclusiveMinimum"]))
+            if _is_num(s.get("exclusiveMaximum")):
+                res = _and3(res, fv < _to_fraction(s["exclusiveMaximum"]))
+            if "multipleOf" in s:
+                m = s["multipleOf"]
+                if isinstance(m, int) and isinstance(v, int):
+                    res = _and3(res, v % m == 0)
+                else:
+                    res = _and3(res, None if (fv / _to_fraction(m)).denominator == 1 else False)
+        elif isinstance(v, str):
+            n = len(v)
+            if "minLength" in s:
+                res = _and3(res, n >= s["minLength"])
+            if "maxLength" in s:
+                res = _and3(res, n <= s["maxLength"])
+            if "pattern" in s:
+                res = _and3(res, self._pattern_test(s["pattern"], v, kp("pattern")))
+            if "format" in s:
+                f = _FORMATS.get(s["format"])
+                if f is None:
+                    self._unsupported("format", kp("format"), "format %r" % s["format"])
+                else:
+                    res = _and3(res, True if re.fullmatch(f[0], json.dumps(v, ensure_ascii=False)[1:-1]) else None)
+        elif isinstance(v, list):
+            if "minItems" in s:
+                res = _and3(res, len(v) >= s["minItems"])
+            if "maxItems" in s:
+                res = _and3(res, len(v) <= s["maxItems"])
+            if s.get("uniqueItems") is True:
+                res = _and3(res, not any(_json_eq(v[i], v[j]) for i in range(len(v)) for j in range(i)))
+            items = s.get("items", _MISSING)
+            if isinstance(items, list):
+                prefix, pkw, rest, rkw = items, "items", s.get("additionalItems", _MISSING), "additionalItems"
+            else:
+                prefix, pkw, rest, rkw = s.get("prefixItems", []), "prefixItems", items, "items"
+            for i, x in enumerate(v):
+                if res is False:
+                    return False
+                if i < len(prefix):
+                    sch, sp = sub(pkw, i)
+                elif rest is not _MISSING:
+                    sch, sp = sub(rkw)
+                else:
+                    continue
+                res = _and3(res, self._validate(x, sch, sp, depth + 1))
+            if "contains" in s:
+                sch, sp = sub("contains")
+                rs = [self._validate(x, sch, sp, depth + 1) for x in v]
+                yes = sum(r is True for r in rs)
+                maybe = sum(r is None for r in rs)
+                lo_c = s.get("minContains", 1)
+                hi_c = s.get("maxContains")
+                if yes >= lo_c and (hi_c is None or yes + maybe <= hi_c):
+                    pass
+                elif yes + maybe < lo_c or (hi_c is not None and yes > hi_c):
+                    res = False
+                else:
+                    res = _and3(res, None)
+        elif isinstance(v, dict):
+            if "minProperties" in s:
+                res = _and3(res, len(v) >= s["minProperties"])
+            if "maxProperties" in s:
+                res = _and3(res, len(v) <= s["maxProperties"])
+            for name in s.get("required", []) if isinstance(s.get("required"), list) else []:
+                res = _and3(res, name in v)
+            if res is False:
+                return False
+            props = s.get("properties", {})
+            pats = s.get("patternProperties", {})
+            for name, x in v.items():
+                covered = False
+                if name in props:
+                    covered = True
+                    sch, sp = sub("properties", name)
+                    res = _and3(res, self._validate(x, sch, sp, depth + 1))
+                for pat in pats:
+                    pp = kp("patternProperties") + "/" + _esc(pat)
+                    hit = self._pattern_test(pat, name, pp)
+                    if hit is None:
+                        res = _and3(res, None)
+                    elif hit:
+                        covered = True
+                        res = _and3(res, self._validate(x, pats[pat], pp, depth + 1))
+                if not covered and "additionalProperties" in s:
+                    sch, sp = sub("additionalProperties")
+                    res = _and3(res, self._validate(x, sch, sp, depth + 1))
+                if "propertyNames" in s:
+                    sch, sp = sub("propertyNames")
+                    res = _and3(res, self._validate(name, sch, sp, depth + 1))
+                if res is False:
+                    return False
+            for kw in ("dependentRequired", "dependencies", "dependentSchemas"):
+                for a, dep in (s.get(kw) or {}).items():
+                    if a not in v:
+                        continue
+                    if isinstance(dep, list):
+                        res = _and3(res, all(b in v for b in dep))
+                    else:
+                        sch, sp = sub(kw, a)
+                        res = _and3(res, self._validate(v, sch, sp, depth + 1))
+        if res is False:
+            return False
+        if "allOf" in s:
+            for i in range(len(s["allOf"])):
+                sch, sp = sub("allOf", i)
+                res = _and3(res, self._validate(v, sch, sp, depth + 1))
+        if "anyOf" in s:
+            rs = [self._validate(v, *sub("anyOf", i), depth + 1) for i in range(len(s["anyOf"]))]
+            res = _and3(res, True if True in rs else (None if None in rs else False))
+        if "oneOf" in s:
+            rs = [self._validate(v, *sub("oneOf", i), depth + 1) for i in range(len(s["oneOf"]))]
+            if None in rs:
+                res = _and3(res, False if rs.count(True) >= 2 else None)
+            else:
+                res = _and3(res, rs.count(True) == 1)
+        if "not" in s:
+            r = self._validate(v, *sub("not"), depth + 1)
+            res = _and3(res, None if r is None else not r)
+        if "if" in s and ("then" in s or "else" in s):
+            r = self._validate(v, *sub("if"), depth + 1)
+            if r is None:
+                res = _and3(res, None)
+            elif r and "then" in s:
+                res = _and3(res, self._validate(v, *sub("then"), depth + 1))
+            elif not r and "else" in s:
+                res = _and3(res, self._validate(v, *sub("else"), depth + 1))
+        return res
+
+
+# ==================================================================================================
+# public API
+
+
+def schema_to_regex(
+    schema: dict | bool | str,
+    *,
+    lenient: bool = False,
+    whitespace: str = "compact",
+    max_whitespace: int = 2,
+) -> str:
+    """A regular expression (Python ``re`` syntax, for :func:`re.fullmatch`) matching JSON texts valid
+    under ``schema``.
+
+    ``schema``: a JSON Schema as a dict or boolean (or its JSON text).
+
+    ``lenient``: False (default) raises :class:`~guidegen.errors.UnsupportedSchemaError` (``.keyword``,
+    ``.pointer``) for anything that cannot be enforced exactly, so every matching text is valid. True
+    over-approximates such keywords instead (drops them, treats ``oneOf`` as ``anyOf``, bounds nesting
+    of unconstrained values and recursion to depth 3) and emits a :class:`SchemaApproximationWarning`
+    naming keyword and pointer.
+
+    ``whitespace``: ``"compact"`` (default) allows no whitespace at all (``{"a":1,"b":[true]}``);
+    ``"flexible"`` allows up to ``max_whitespace`` JSON whitespace characters (space, tab, newline,
+    carriage return) after every ``{ [ , :`` and before every ``} ] , :``. Never before or after the
+    whole value.
+
+    Malformed schemas (a keyword with a value of the wrong kind, an unknown type name, a ``$ref`` that
+    does not resolve, an invalid ``pattern``, a schema that accepts nothing) raise
+    :class:`~guidegen.errors.SchemaError` naming the JSON pointer.
+    """
+    if isinstance(schema, str):
+        try:
+            schema = json.loads(schema)
+        except ValueError as e:
+            raise SchemaError("the schema is not valid JSON: %s" % e) from None
+    if whitespace not in ("compact", "flexible"):
+        raise ValueError("whitespace must be 'compact' or 'flexible', not %r" % (whitespace,))
+    if not isinstance(max_whitespace, int) or isinstance(max_whitespace, bool) or max_whitespace < 0:
+        raise ValueError("max_whitespace must be a non-negative integer")
+    ws = "" if whitespace == "compact" or max_whitespace == 0 else _rep("[ \\t\\n\\r]", 0, max_whitespace)
+    low = _Lowering(schema, lenient=lenient, ws=ws or "")
+    rx = low.compile(schema, "")
+    if rx is None:
+        err = SchemaError("the JSON Schema at # accepts no JSON value (nothing to generate)")
+        err.pointer = ""  # type: ignore[attr-defined]
+        raise err
+    return rx
+
+
+def _is_pydantic_model(obj: Any) -> bool:
+    return isinstance(obj, type) and callable(getattr(obj, "model_json_schema", None)) and callable(
+        getattr(obj, "model_validate_json", None))
+
+
+def _type_adapter(obj: Any) -> Any:
+    try:
+        from pydantic import TypeAdapter
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise SchemaError(
+            "%r is not a JSON Schema; deriving one from a Python type needs pydantic "
+            "(pip install 'guidegen[pydantic]')" % (obj,)) from None
+    try:
+        return TypeAdapter(obj)
+    except Exception as e:  # pydantic raises its own error types
+        raise SchemaError("cannot derive a JSON Schema from %r: %s" % (obj, e)) from e
+
+
+def schema_from_python(obj: Any) -> dict | bool:
+    """The JSON Schema of ``obj``: a dict/bool schema (returned as is), its JSON text, a pydantic
+    ``BaseModel`` subclass (``model_json_schema()``) or any type hint pydantic understands
+    (``TypeAdapter(t).json_schema()``: ``list[int]``, ``Literal[...]``, dataclasses, TypedDicts...)."""
+    if isinstance(obj, (dict, bool)):
+        return obj
+    if isinstance(obj, str):
+        try:
+            out = json.loads(obj)
+        except ValueError as e:
+            raise SchemaError("the schema is not valid JSON: %s" % e) from None
+        if not isinstance(out, (dict, bool)):
+            raise SchemaError("a JSON Schema must be an object or a boolean")
+        return out
+    if _is_pydantic_model(obj):
+        return obj.model_json_schema()
+    try:
+        return _type_adapter(obj).json_schema()
+    except SchemaError:
+        raise
+    except Exception as e:
+        raise SchemaError("cannot derive a JSON Schema from %r: %s" % (obj, e)) from e
+
+
+def parse_json_value(text: str, target: Any = None) -> Any:
+    """Parse a generated JSON text: ``json.loads`` for plain schemas (``target`` None, dict, bool, str),
+    ``Model.model_validate_json`` for pydantic models, ``TypeAdapter(target).validate_json`` for other
+    type hints."""
+    if target is None or isinstance(target, (dict, bool, str)):
+        return json.loads(text)
+    if _is_pydantic_model(target):
+        return target.model_validate_json(text)
+    return _type_adapter(target).validate_json(text)
+
+
+def _parser_for(spec: Any) -> Callable[[str], Any]:
+    if spec is None or isinstance(spec, (dict, bool, str)):
+        return json.loads
+    if _is_pydantic_model(spec):
+        return spec.model_validate_json
+    adapter = _type_adapter(spec)
+    return adapter.validate_json
+
+
+class JSONSchemaCompiler:
+    """The ``"schema"`` constraint compiler: JSON Schema / pydantic model / type hint → DFA constraint."""
+
+    kind = "schema"
+
+    def compile(self, spec: Any, vocab: Any, *, lenient: bool = False, whitespace: str = "compact",
+                **options: Any) -> Any:
+        """Compile ``spec`` for ``vocab``. ``options``: ``max_whitespace`` (see :func:`schema_to_regex`)."""
+        schema = schema_from_python(spec)
+        regex = schema_to_regex(schema, lenient=lenient, whitespace=whitespace, **options)
+        from ..automata.constraint import DFAConstraint
+        from ..automata.regex import compile_regex
+
+        return DFAConstraint(compile_regex(regex), vocab, parse=_parser_for(spec))
