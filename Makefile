@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml Makefile
 	HF_HUB_OFFLINE=1 $(PY) -m guidegen.assets build
 	# Compile the Numba kernels into their on-disk cache so a user's first mask pays no JIT.
 	HF_HUB_OFFLINE=1 $(PY) -m guidegen.automata.kernels
+	HF_HUB_OFFLINE=1 $(PY) -m guidegen.automata.regex_kernels
 	touch $(STAMP)
 
 demo: install

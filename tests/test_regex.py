@@ -12,6 +12,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from guidegen.automata import regex as regex_module
+from guidegen.automata import regex_kernels
 from guidegen.automata.dfa import DFA
 from guidegen.automata.regex import compile_regex
 from guidegen.errors import ConstraintError, RegexError
@@ -373,3 +375,144 @@ def test_bounded_repetition_is_fast(pattern: str, seconds: float) -> None:
     dfa = compile_regex(pattern)
     assert time.perf_counter() - start < seconds
     assert dfa.matches(b"") == pattern.startswith(("a{0", '[^"]{0'))
+
+
+# the two parsing routes and the kernels --------------------------------------------------------------
+
+# (pattern, fingerprint, n_states) computed by the pure-Python compiler this one replaced: the minimal DFA
+# is unique up to renumbering and both number states breadth-first, so the tables must be identical
+GOLDEN = [
+    ('-?(0|[1-9]\\d*)(\\.\\d+)?([eE][+-]?\\d+)?', '1f146e1dfc0b555fe8b621d179826074', 72),
+    ('"([^"\\\\]|\\\\.)*"', '3006ccff6432dae3aef7225443466de9', 11),
+    ('[^\\u0000-\\u007f]{1,2}', '14bee5f4c03cdec60348af56a8134bc5', 17),
+    ('(?i)straße', 'a910100e336ec46ebd800f3dcca7137d', 11),
+    ('(?i)[^k]', 'd5d6e66dcb7187ab2dd98fa6b15a56eb', 11),
+    ('(?ia)k\\w', 'b6e8f06dc278f46df8f033c715099532', 3),
+    ('\\W\\S\\D', '9e4825c1418bf88ce61461d5fddf7aef', 354),
+    ('[\\d\\s]+', '5a86e560a0030c66a2d4a086b0023f73', 29),
+    ('[😀-🙏]', '129fde7ae3730813d75b8581caed738d', 6),
+    ('(a|b)*a(a|b){4}', 'a3ecc1027682154c03fc3aec5e1f6fc5', 32),
+    ('[a-z]{1,200}', 'f436e06c9ae236f0c8ffdf9b9c9ed9df', 201),
+    ('x{2,}', '659b072b402c206dfcc582152d7ae029', 3),
+    ('(?s:.)a.', '6adfc3a0aecf07cabf89e348ba997e9b', 18),
+    ('a*?b+?c??d{1,2}?', '753f0f4974e79c5083e2c6573fa5ce4b', 5),
+    ('\\w+@\\w+\\.(com|org)', '0a6038b0fb77ec5cb072efb2ffefacd4', 626),
+    ('[\\x00-\\x1f\\x7f]+', 'c34b0fe756475310e54ba4f829a9da05', 2),
+    ('\\u00e9{0,3}[\\U0001F600-\\U0001F64F]?', 'f1088ddd44311137e6ec97abd0dcfdbb', 12),
+    # JSONSchemaBench Github_easy---o10091, lowered by schema_to_regex
+    (
+        '\\{(?:"paging":\\{(?:"addPageInfo":(?:true|false)(?:,"limit":[1-9][0-9]*)?|"limit":[1-9][0-9]*)?\\})?\\}',
+        'cdff9035a2535b46e590d8b563c0d178',
+        45,
+    ),
+    # JSONSchemaBench Github_easy---o10012, lowered by schema_to_regex
+    (
+        '\\{(?:"id":"(?:[ !#-\\[\\]-}]|\\\\"|\\\\\\\\){30}"(?:,"secret":"(?:[ !#-\\[\\]-}]|\\\\"|\\\\\\\\){30,}")?|"secret":"(?:[ !#-\\[\\]-}]|\\\\"|\\\\\\\\){30,}")?\\}',
+        'e0af566e7aa51f0b7f584bcdc47e0c96',
+        142,
+    ),
+    # JSONSchemaBench Github_easy---o12068, lowered by schema_to_regex
+    (
+        '\\[(?:\\{"category":"(?:[^"\\\\\\x00-\\x1f]|\\\\["\\\\/bfnrt]|\\\\u(?:[0-9a-cA-CeEfF][0-9a-fA-F]{3}|[dD][0-7][0-9a-fA-F]{2})|\\\\u[dD][89abAB][0-9a-fA-F]{2}\\\\u[dD][c-fC-F][0-9a-fA-F]{2})*"\\}(?:,\\{"category":"(?:[^"\\\\\\x00-\\x1f]|\\\\["\\\\/bfnrt]|\\\\u(?:[0-9a-cA-CeEfF][0-9a-fA-F]{3}|[dD][0-7][0-9a-fA-F]{2})|\\\\u[dD][89abAB][0-9a-fA-F]{2}\\\\u[dD][c-fC-F][0-9a-fA-F]{2})*"\\})*)?\\]',
+        '4b63df1dfe63431b7f566e3a29517c7d',
+        38,
+    ),
+]
+
+
+@pytest.mark.parametrize("pattern, fingerprint, n_states", GOLDEN)
+def test_golden_fingerprints(pattern: str, fingerprint: str, n_states: int) -> None:
+    for fast in (True, False):
+        dfa = regex_module._compile(pattern, fast=fast)
+        assert (dfa.fingerprint, dfa.n_states) == (fingerprint, n_states), (pattern, fast)
+
+
+def _outcome(pattern: str, fast: bool) -> str:
+    try:
+        dfa = regex_module._compile(pattern, fast=fast)
+    except RegexError as exc:
+        return f"error: {exc}"
+    return dfa.fingerprint
+
+
+def _kernel_parses(pattern: str) -> bool:
+    cps = np.frombuffer(bytearray(pattern.encode("utf-32-le", "surrogatepass")), dtype=np.int32)
+    status = regex_kernels.parse_pattern(cps, *regex_module._category_tables("dDsSwW"))[0]
+    return status == regex_kernels.OK
+
+
+# syntax corners of the kernel parser; each must give what re's parser gives (an automaton or the
+# same error), whether the kernel parses it or hands it over
+SYNTAX_CORNERS = [
+    "[-a]", "[a-]", "[a\\-z]", "[]a]", "[^]a]", "[a]]", "[\\]]", "[\\[]", "[[a]", "[a--]", "[a&&b]", "[a||b]",
+    "[\\d-z]", "[a-\\d]", "[z-a]", "[\\0-\\7]", "[\\08]", "[\\1]", "[\\8]", "[\\b]", "[\\A]", "[\\x41-\\x43]",
+    "[\\u00e9-\\u00ff]", "[^\\s\\S]", "[é-中]", "[\\é]", "\\x4", "\\x41", "\\u00e9", "\\U0001F600", "\\U00110000",
+    "\\0", "\\07", "\\012", "\\08", "\\1", "\\b", "\\B", "\\A", "\\Z", "\\é", "\\-", "\\p", "\\N{DIGIT ONE}", "\\",
+    "a{", "a{}", "a{,}", "a{,3}", "a{2,}", "a{3,1}", "a{2}{3}", "a**", "a*?", "a*+", "a*?+", "a{1,2}?", "{2}", "*a",
+    "a|*", "()*", "(?:)*", "(|)", "|", "a||b", "(", ")", "a)", "((a)", "(?P<n>a)", "(?P<n>a)(?P<n>b)", "(?:a|b)+?",
+    "^", "$", "^$", "^*", "a^", "$a", "a$|b", "(^a)", "^(a)$", "}", "]", "a}", "\ud800", "a\ud800|b", ".", "..*",
+    "\\d\\D\\s\\S\\w\\W", "\\\\d", "#", " ", "x{100000001}", "x{99999999999}", "(" * 120 + "a" + ")" * 120,
+]
+
+
+@pytest.mark.parametrize("pattern", SYNTAX_CORNERS + PATTERNS)
+def test_kernel_parser_agrees_with_re_parser(pattern: str) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # re's FutureWarnings on possible set operations
+        assert _outcome(pattern, True) == _outcome(pattern, False)
+
+
+@pytest.mark.parametrize("pattern", [golden[0] for golden in GOLDEN if not golden[0].startswith("(?")])
+def test_kernel_parser_takes_the_common_syntax(pattern: str) -> None:
+    # JSON-Schema lowering's output must not fall back to re's (much slower) parser
+    assert _kernel_parses(pattern)
+
+
+_TOKENS = st.sampled_from(
+    ["a", "é", "中", "😀", "[a-c]", "[^a]", "[\\w-]", "[-a]", "[a-]", "[\\]]", "[\\0-\\7]", "[é-中]", "\\x41", "\\u00e9",
+     "\\0", "\\d", "\\W", "\\s", "\\.", "\\\\", "\\n", "(?:", "(", ")", ")", "|", "*", "+", "?", "*?", "{2}", "{1,3}",
+     "{,2}", "{2,}", "{", "}", ".", "^", "$", "\\b", "(?i)", "\ud800"]
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(_TOKENS, max_size=8).map("".join))
+def test_random_token_soup_same_on_both_routes(pattern: str) -> None:
+    assert _outcome(pattern, True) == _outcome(pattern, False)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(pattern=random_regexes)
+def test_random_regexes_same_on_both_routes(pattern: str) -> None:
+    assert _outcome(pattern, True) == _outcome(pattern, False)
+
+
+def test_stored_unicode_tables_match_a_fresh_scan(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(regex_module, "_tables_path", lambda: tmp_path / "tables.json")
+    regex_module._stored_tables.cache_clear()
+    try:
+        regex_module._store_categories()
+        stored = regex_module._stored_tables()
+        assert stored
+        for category, src in regex_module._CATEGORY_SOURCE.items():
+            for ascii_only in (False, True):
+                assert stored[f"{src}/{int(ascii_only)}"] == regex_module._scan_category(category, ascii_only)
+        assert stored["cased/0"] == regex_module._scan_cased(False)
+    finally:
+        regex_module._stored_tables.cache_clear()
+
+
+def test_json_schema_sized_regex_is_fast() -> None:
+    string = r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"'
+    number = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+    props = [f'"p{i}":' + (string if i % 2 else number) for i in range(40)]
+    pattern = r"\{" + props[0] + "".join(f"(?:,{p})?" for p in props[1:]) + r"\}"
+    assert _kernel_parses(pattern)
+    compile_regex(pattern)  # warm
+    start = time.perf_counter()
+    dfa = compile_regex(pattern)
+    assert time.perf_counter() - start < 1.0
+    assert dfa.matches('{"p0":1,"p1":"x\\u00e9y","p3":"","p38":-0.5e3}')
+    assert not dfa.matches('{"p0":1,"p1":2}')

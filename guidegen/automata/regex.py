@@ -1,8 +1,15 @@
 """Python regular expressions → minimal byte-level DFA.
 
-Pipeline: ``re``'s own parser → Thompson NFA over code-point sets, each set expanded to UTF-8 byte
-sequences (valid UTF-8 only: no surrogates, no overlong forms) → subset construction over bytes →
-Hopcroft minimization, which also drops every state that cannot reach acceptance.
+Pipeline: parse → postfix program → Thompson NFA over code-point sets, each set split into UTF-8
+byte sequences (valid UTF-8 only: no surrogates, no overlong forms) → subset construction over
+byte classes → Hopcroft minimization, which also drops every state that cannot reach acceptance →
+breadth-first renumbering (canonical: equal languages give identical tables and fingerprints).
+
+Everything after parsing runs in the Numba kernels of :mod:`.regex_kernels`. Parsing has two
+routes: flag-free patterns in the common syntax (literals, escapes, classes, ``.``, groups,
+alternation, quantifiers, ``^`` first and ``$`` last: what JSON-Schema lowering produces) are
+parsed by a kernel too; everything else, and every pattern that kernel does not accept, goes
+through ``re``'s own parser and is lowered to the same program in Python.
 
 The pattern always matches the whole text, as :func:`re.fullmatch` does. ``^``/``\\A`` are accepted
 at the start and ``$``/``\\Z`` at the end (they are no-ops there); anywhere else they, like
@@ -14,13 +21,20 @@ as ``re`` does, ``(?a)`` restricts classes and case folding to ASCII.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
+import sys
+import tempfile
+import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
 from ..errors import RegexError
-from . import kernels
+from . import regex_kernels as _k
 from .dfa import DFA
 
 try:  # Python 3.11+
@@ -30,14 +44,13 @@ except ImportError:  # pragma: no cover - Python 3.10
     import sre_constants as _c  # type: ignore[no-redef]
     import sre_parse as _p  # type: ignore[no-redef]
 
-__all__ = ["compile_regex", "DEFAULT_MAX_STATES"]
+__all__ = ["compile_regex", "DEFAULT_MAX_STATES", "warmup"]
 
 DEFAULT_MAX_STATES = 200_000
 """Largest DFA (states before minimization) :func:`compile_regex` builds before giving up."""
 
 _MAX_NFA_STATES = 2_000_000
 _MAX_CP = 0x10FFFF
-_SURROGATES = ((0xD800, 0xDFFF),)
 
 _LITERAL = _c.LITERAL
 _NOT_LITERAL = _c.NOT_LITERAL
@@ -131,7 +144,15 @@ def _all_code_points() -> str:
 
 @lru_cache(maxsize=None)
 def _category_ranges(category, ascii_only: bool) -> tuple[tuple[int, int], ...]:
-    """Exactly the code points ``re`` puts in ``\\d``, ``\\w``... (found by letting ``re`` scan them all)."""
+    """Exactly the code points ``re`` puts in ``\\d``, ``\\w``... (from the stored tables when
+    :func:`warmup` wrote them for this interpreter, else found by letting ``re`` scan them all)."""
+    stored = _stored_tables().get(f"{_CATEGORY_SOURCE[category]}/{int(ascii_only)}")
+    if stored is not None:
+        return stored
+    return _scan_category(category, ascii_only)
+
+
+def _scan_category(category, ascii_only: bool) -> tuple[tuple[int, int], ...]:
     src = _CATEGORY_SOURCE[category]
     scan = re.compile(f"(?:{src})+", re.ASCII if ascii_only else 0)
     return tuple((m.start(), m.end() - 1) for m in scan.finditer(_all_code_points()))
@@ -140,13 +161,71 @@ def _category_ranges(category, ascii_only: bool) -> tuple[tuple[int, int], ...]:
 @lru_cache(maxsize=2)
 def _cased(ascii_only: bool) -> tuple[tuple[tuple[int, int], ...], str]:
     """The code points case folding can affect (as ranges, and as one string to scan)."""
+    ranges = None if ascii_only else _stored_tables().get("cased/0")
+    if ranges is None:
+        ranges = _scan_cased(ascii_only)
+    return ranges, "".join(chr(cp) for lo, hi in ranges for cp in range(lo, hi + 1))
+
+
+def _scan_cased(ascii_only: bool) -> tuple[tuple[int, int], ...]:
     if ascii_only:
         cps = list(range(ord("A"), ord("Z") + 1)) + list(range(ord("a"), ord("z") + 1))
     else:
         import _sre
 
         cps = [cp for cp in range(_MAX_CP + 1) if _sre.unicode_iscased(cp)]
-    return _normalize((cp, cp) for cp in cps), "".join(map(chr, cps))
+    return _normalize((cp, cp) for cp in cps)
+
+
+# Scanning all of Unicode costs ~0.1 s per category on first use; warmup() stores the results for
+# this interpreter (they depend on its Unicode database) next to the compiled kernels.
+
+
+def _tables_path() -> Path:
+    tag = hashlib.sha256(f"{sys.version}|{unicodedata.unidata_version}|v1".encode()).hexdigest()[:16]
+    return Path(__file__).resolve().parent / "__pycache__" / f"regex_unicode_tables-{tag}.json"
+
+
+@lru_cache(maxsize=1)
+def _stored_tables() -> dict[str, tuple[tuple[int, int], ...]]:
+    try:
+        raw = json.loads(_tables_path().read_text(encoding="utf-8"))
+        out = {}
+        for key, ranges in raw.items():
+            pairs = tuple((int(lo), int(hi)) for lo, hi in ranges)
+            if any(not 0 <= lo <= hi <= _MAX_CP for lo, hi in pairs):
+                return {}
+            out[str(key)] = pairs
+        return out
+    except (OSError, ValueError, TypeError):
+        return {}
+
+
+def _store_categories() -> None:
+    """Scan every category and the cased code points; store them where :func:`_stored_tables` looks."""
+    data: dict[str, list] = {}
+    for category, src in _CATEGORY_SOURCE.items():
+        for ascii_only in (False, True):
+            data[f"{src}/{int(ascii_only)}"] = [list(r) for r in _scan_category(category, ascii_only)]
+    data["cased/0"] = [list(r) for r in _scan_cased(False)]
+    path = _tables_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(data, f, separators=(",", ":"))
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+    except OSError:
+        pass  # a read-only install only costs the scan on first use
+    _stored_tables.cache_clear()
 
 
 def _cp_source(cp: int) -> str:
@@ -229,117 +308,23 @@ def _freeze(av):
 
 
 # --------------------------------------------------------------------------------------------------
-# UTF-8
-
-
-def _encode(cp: int) -> bytes:
-    return chr(cp).encode("utf-8")
-
-
-@lru_cache(maxsize=4096)
-def _utf8_sequences(ranges: tuple[tuple[int, int], ...]) -> tuple[tuple[tuple[int, int], ...], ...]:
-    """Split code-point ranges (surrogates removed) into byte-range sequences.
-
-    Each result ``((lo1, hi1), (lo2, hi2), ...)`` matches exactly the UTF-8 encodings of one block
-    of code points; together they cover the input. (The classic splitting algorithm, as in RE2 and
-    Rust's ``utf8-ranges``.)
-    """
-    out = []
-    stack = [r for r in reversed(_subtract(ranges, _SURROGATES))]
-    while stack:
-        lo, hi = stack.pop()
-        split = False
-        for bound in (0x7F, 0x7FF, 0xFFFF):
-            if lo <= bound < hi:
-                stack.append((bound + 1, hi))
-                stack.append((lo, bound))
-                split = True
-                break
-        if split:
-            continue
-        if hi <= 0x7F:
-            out.append(((lo, hi),))
-            continue
-        n = len(_encode(lo))
-        for i in range(1, n):
-            m = (1 << (6 * i)) - 1
-            if lo & ~m != hi & ~m:
-                if lo & m != 0:
-                    stack.append(((lo | m) + 1, hi))
-                    stack.append((lo, lo | m))
-                    split = True
-                    break
-                if hi & m != m:
-                    stack.append((hi & ~m, hi))
-                    stack.append((lo, (hi & ~m) - 1))
-                    split = True
-                    break
-        if split:
-            continue
-        a, b = _encode(lo), _encode(hi)
-        out.append(tuple(zip(a, b)))
-    return tuple(out)
-
-
-# --------------------------------------------------------------------------------------------------
-# NFA (Thompson). Invariant: building a fragment from state ``src`` only adds edges *out of* src and
-# between states it creates itself, so a fragment built from a fresh state occupies a contiguous
-# id range and can be duplicated by offsetting ids (used for counted repetition).
-
-
-class _NFA:
-    __slots__ = ("eps", "edges", "max_states")
-
-    def __init__(self, max_states: int) -> None:
-        self.eps: list[list[int] | None] = []
-        self.edges: list[list[tuple[int, int, int]] | None] = []
-        self.max_states = max_states
-
-    def new(self) -> int:
-        self.eps.append(None)
-        self.edges.append(None)
-        n = len(self.eps)
-        if n > self.max_states:
-            raise _TooLarge()
-        return n - 1
-
-    def add_eps(self, a: int, b: int) -> None:
-        lst = self.eps[a]
-        if lst is None:
-            self.eps[a] = [b]
-        else:
-            lst.append(b)
-
-    def add_edge(self, a: int, lo: int, hi: int, b: int) -> None:
-        lst = self.edges[a]
-        if lst is None:
-            self.edges[a] = [(lo, hi, b)]
-        else:
-            lst.append((lo, hi, b))
-
-    def copy_range(self, r0: int, r1: int) -> int:
-        """Append a copy of states ``r0..r1-1``; returns the id offset of the copy."""
-        off = len(self.eps) - r0
-        if len(self.eps) + (r1 - r0) > self.max_states:
-            raise _TooLarge()
-        eps, edges = self.eps, self.edges
-        for s in range(r0, r1):
-            e = eps[s]
-            eps.append([x + off for x in e] if e is not None else None)
-            g = edges[s]
-            edges.append([(lo, hi, t + off) for lo, hi, t in g] if g is not None else None)
-        return off
+# lowering re's parse tree to a program (the route for flags and anything the kernel parser leaves)
 
 
 class _TooLarge(Exception):
     pass
 
 
-class _Builder:
-    def __init__(self, pattern: str, max_nfa_states: int, verbose: bool = False) -> None:
+class _Lowerer:
+    """``re``'s parse tree → postfix program for :func:`.regex_kernels.compile_program`.
+
+    Checks anchors and unsupported constructs (with their source positions) on the way."""
+
+    def __init__(self, pattern: str, verbose: bool = False) -> None:
         self.pattern = pattern
         self.verbose = verbose
-        self.nfa = _NFA(max_nfa_states)
+        self.ops: list[int] = []  # (op, a, b) triples, flat
+        self.pool: list[int] = []
         self.anchor_count: dict[str, int] = {}
         self._positions: dict[str, list[int]] | None = None
 
@@ -360,42 +345,74 @@ class _Builder:
             f"(it has no finite automaton): {self.pattern!r}"
         )
 
-    # construction -------------------------------------------------------------------------------
-    def build_seq(self, items, flags: int, src: int, at_start: bool, at_end: bool) -> int:
+    # lowering -----------------------------------------------------------------------------------
+    def seq(self, items, flags: int, at_start: bool, at_end: bool) -> None:
+        """Emit one fragment: the concatenation of ``items``."""
         items = list(items)
         n = len(items)
-        is_anchor = [op is _AT for op, _ in items]
-        cur = src
+        first_real, last_real = n, -1  # first and last item that is not an anchor
+        for i, (op, _av) in enumerate(items):
+            if op is not _AT:
+                if first_real == n:
+                    first_real = i
+                last_real = i
+        ops, pool = self.ops, self.pool
+        count = 0
+        run = -1  # index in ops of the literal string being extended
         for i, (op, av) in enumerate(items):
-            start_here = at_start and not any(not x for x in is_anchor[:i])
-            end_here = at_end and not any(not x for x in is_anchor[i + 1 : n])
-            cur = self.build_node(op, av, flags, cur, start_here, end_here)
-        return cur
+            if op is _LITERAL and not flags & _F_IGNORECASE:
+                if run >= 0:
+                    ops[run + 2] += 1
+                else:
+                    run = len(ops)
+                    ops += (_k.OP_STR, len(pool), 1)
+                    count += 1
+                pool.append(av)
+                continue
+            run = -1
+            # an anchor holds at the start (end) when only anchors come before (after) it
+            count += self.node(op, av, flags, at_start and i <= first_real, at_end and i >= last_real)
+        if count == 0:
+            ops += (_k.OP_EMPTY, 0, 0)
+        elif count > 1:
+            ops += (_k.OP_CAT, count, 0)
 
-    def build_node(self, op, av, flags: int, src: int, at_start: bool, at_end: bool) -> int:
-        nfa = self.nfa
-        if op is _LITERAL and av < 0x80 and not (flags & _F_IGNORECASE and chr(av).isalpha()):
-            e = nfa.new()
-            nfa.add_edge(src, av, av, e)
-            return e
+    def node(self, op, av, flags: int, at_start: bool, at_end: bool) -> int:
+        """Emit ``op``; returns the number of fragments emitted (0 for an anchor, else 1)."""
+        ops = self.ops
         if op is _LITERAL or op is _NOT_LITERAL or op is _ANY or op is _IN:
             key = _freeze(av) if op is _IN else av
-            flag_key = flags & (_F_IGNORECASE | _F_DOTALL | _F_ASCII)
-            return self.emit_charset(_charset(op, key, flag_key), src)
+            ranges = _charset(op, key, flags & (_F_IGNORECASE | _F_DOTALL | _F_ASCII))
+            ops += (_k.OP_SET, len(self.pool), len(ranges))
+            pool = self.pool
+            for lo, hi in ranges:
+                pool += (lo, hi)
+            return 1
         if op is _SUBPATTERN:
             _group, add_flags, del_flags, sub = av
-            return self.build_seq(sub, (flags | add_flags) & ~del_flags, src, at_start, at_end)
+            self.seq(sub, (flags | add_flags) & ~del_flags, at_start, at_end)
+            return 1
         if op is _BRANCH:
             _, alternatives = av
-            end = nfa.new()
             for alt in alternatives:
-                nfa.add_eps(self.build_seq(alt, flags, src, at_start, at_end), end)
-            return end
+                self.seq(alt, flags, at_start, at_end)
+            if len(alternatives) > 1:
+                ops += (_k.OP_ALT, len(alternatives), 0)
+            return 1
         if op is _MAX_REPEAT or op is _MIN_REPEAT:
             lo, hi, sub = av
-            return self.build_repeat(lo, hi, sub, flags, src)
+            unbounded = hi == _MAXREPEAT
+            if not unbounded and hi == 0:
+                ops += (_k.OP_EMPTY, 0, 0)
+                return 1
+            self.seq(sub, flags, False, False)
+            if (lo if unbounded else hi) > _MAX_NFA_STATES:
+                raise _TooLarge()  # every copy takes at least one state
+            ops += (_k.OP_REP, lo, -1 if unbounded else hi)
+            return 1
         if op is _AT:
-            return self.build_anchor(av, src, at_start, at_end)
+            self.anchor(av, at_start, at_end)
+            return 0
         name = str(op)
         if name in _UNSUPPORTED:
             kind = name
@@ -413,7 +430,7 @@ class _Builder:
             raise self.unsupported(what, kind)
         raise RegexError(f"unsupported regex construct {name} in {self.pattern!r}")
 
-    def build_anchor(self, av, src: int, at_start: bool, at_end: bool) -> int:
+    def anchor(self, av, at_start: bool, at_end: bool) -> None:
         name = str(av)
         if name == "AT_BOUNDARY":
             raise self.unsupported(r"word boundary \b", "\\b")
@@ -431,7 +448,7 @@ class _Builder:
         self.anchor_count[kind] = occurrence + 1
         ok = at_start if kind in ("^", "\\A") else at_end
         if ok:
-            return src  # the whole text is always matched: the anchor holds trivially there
+            return  # the whole text is always matched: the anchor holds trivially there
         pos = self.position(kind, occurrence)
         where = f" at position {pos}" if pos is not None else ""
         side = "start" if kind in ("^", "\\A") else "end"
@@ -439,60 +456,6 @@ class _Builder:
             f"anchor {kind}{where} is only supported at the {side} of the pattern "
             f"(the whole text is always matched): {self.pattern!r}"
         )
-
-    def emit_charset(self, ranges, src: int) -> int:
-        nfa = self.nfa
-        end = nfa.new()
-        if not ranges:
-            return end  # matches nothing: end stays unreachable
-        memo: dict[tuple, int] = {}
-
-        def suffix_state(suf) -> int:
-            if not suf:
-                return end
-            st = memo.get(suf)
-            if st is None:
-                nxt = suffix_state(suf[1:])
-                st = nfa.new()
-                nfa.add_edge(st, suf[0][0], suf[0][1], nxt)
-                memo[suf] = st
-            return st
-
-        for seq in _utf8_sequences(ranges):
-            nfa.add_edge(src, seq[0][0], seq[0][1], suffix_state(seq[1:]))
-        return end
-
-    def build_repeat(self, lo: int, hi: int, sub, flags: int, src: int) -> int:
-        nfa = self.nfa
-        unbounded = hi == _MAXREPEAT
-        if not unbounded and hi == 0:
-            return src
-        # template copy, built from a fresh state so it can be duplicated by offset
-        t0 = nfa.new()
-        t1 = self.build_seq(sub, flags, t0, False, False)
-        r0, r1 = t0, len(nfa.eps)
-        count = max(lo, 1) if unbounded else hi
-        size = r1 - r0
-        if size * count > nfa.max_states:
-            raise _TooLarge()
-        copies = [(t0, t1)]
-        for _ in range(count - 1):
-            off = nfa.copy_range(r0, r1)
-            copies.append((t0 + off, t1 + off))
-        nfa.add_eps(src, copies[0][0])
-        for i in range(count - 1):
-            nfa.add_eps(copies[i][1], copies[i + 1][0])
-        end = nfa.new()
-        last_start, last_end = copies[-1]
-        nfa.add_eps(last_end, end)
-        if unbounded:
-            nfa.add_eps(last_end, last_start)  # X{m,} = X^(m-1) X+
-            if lo == 0:
-                nfa.add_eps(src, end)
-        else:
-            for i in range(lo, hi):
-                nfa.add_eps(copies[i][0], end)  # copies from the (lo+1)-th on are optional
-        return end
 
 
 def _construct_positions(pattern: str, verbose: bool = False) -> dict[str, list[int]]:
@@ -567,155 +530,70 @@ def _construct_positions(pattern: str, verbose: bool = False) -> dict[str, list[
 
 
 # --------------------------------------------------------------------------------------------------
-# subset construction and minimization
+# the kernel parser's inputs
+
+_CATEGORY_LETTERS = "dDsSwW"  # the order regex_kernels numbers them in
+_CATEGORY_ORDER = (
+    _c.CATEGORY_DIGIT,
+    _c.CATEGORY_NOT_DIGIT,
+    _c.CATEGORY_SPACE,
+    _c.CATEGORY_NOT_SPACE,
+    _c.CATEGORY_WORD,
+    _c.CATEGORY_NOT_WORD,
+)
+# every escape, so that an escaped backslash followed by "d" does not count as \d
+_ESCAPED_CATEGORY = re.compile(r"\\([dDsSwW])|\\.", re.DOTALL)
 
 
-def _determinize(nfa: _NFA, start: int, accept: int, max_states: int, pattern: str) -> tuple[np.ndarray, np.ndarray]:
-    eps, edges = nfa.eps, nfa.edges
-    closures: dict[int, frozenset] = {}
-
-    def closure(s: int) -> frozenset:
-        r = closures.get(s)
-        if r is None:
-            seen = {s}
-            stack = [s]
-            important = []
-            while stack:
-                x = stack.pop()
-                if edges[x] is not None or x == accept:
-                    important.append(x)
-                e = eps[x]
-                if e is not None:
-                    for y in e:
-                        if y not in seen:
-                            seen.add(y)
-                            stack.append(y)
-            r = frozenset(important)
-            closures[s] = r
-        return r
-
-    s0 = closure(start)
-    ids = {s0: 0}
-    order = [s0]
-    accepting: list[bool] = []
-    cap = 64
-    table = np.full((cap, 256), -1, dtype=np.int32)
-    i = 0
-    while i < len(order):
-        S = order[i]
-        accepting.append(accept in S)
-        evs: list[tuple[int, int, int]] = []
-        for s in S:
-            g = edges[s]
-            if g is not None:
-                evs.extend(g)
-        if evs:
-            if len(evs) > 1:
-                evs.sort()
-            disjoint = all(evs[k][1] < evs[k + 1][0] for k in range(len(evs) - 1))
-            if disjoint:
-                segments = [(lo, hi, closure(t)) for lo, hi, t in evs]
-            else:
-                segments = _segments(evs, closure)
-            row = table[i]
-            for lo, hi, target in segments:
-                j = ids.get(target)
-                if j is None:
-                    j = len(order)
-                    if j >= max_states:
-                        raise RegexError(
-                            f"the regex needs more than {max_states} automaton states "
-                            f"(simplify it, e.g. lower large repetition counts): {pattern!r}"
-                        )
-                    ids[target] = j
-                    order.append(target)
-                    if j >= cap:
-                        cap *= 2
-                        grown = np.full((cap, 256), -1, dtype=np.int32)
-                        grown[: table.shape[0]] = table
-                        table = grown
-                        row = table[i]
-                row[lo : hi + 1] = j
-        i += 1
-    return table[: len(order)].copy(), np.asarray(accepting, dtype=np.bool_)
+@lru_cache(maxsize=64)
+def _category_tables(letters: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Unicode (non-ASCII mode) ranges of the categories named in ``letters``, as the kernel
+    parser takes them: ``(int32[m, 2] ranges, int64[7] offsets, int8[6] present)``."""
+    rows: list[tuple[int, int]] = []
+    offsets = [0]
+    have = np.zeros(6, dtype=np.int8)
+    for idx, category in enumerate(_CATEGORY_ORDER):
+        if _CATEGORY_LETTERS[idx] in letters:
+            rows.extend(_category_ranges(category, False))
+            have[idx] = 1
+        offsets.append(len(rows))
+    data = np.array(rows, dtype=np.int32).reshape(-1, 2)
+    return data, np.array(offsets, dtype=np.int64), have
 
 
-def _segments(evs, closure):
-    """Split overlapping byte ranges into elementary intervals with the union of their targets (sweep)."""
-    events: dict[int, list[tuple[int, int]]] = {}
-    for lo, hi, t in evs:
-        events.setdefault(lo, []).append((1, t))
-        events.setdefault(hi + 1, []).append((-1, t))
-    points = sorted(events)
-    active: dict[int, int] = {}
-    out = []
-    unions: dict[frozenset, frozenset] = {}
-    for k in range(len(points) - 1):
-        for delta, t in events[points[k]]:
-            c = active.get(t, 0) + delta
-            if c:
-                active[t] = c
-            else:
-                del active[t]
-        if not active:
-            continue
-        if len(active) == 1:
-            target = closure(next(iter(active)))
-        else:
-            key = frozenset(active)
-            target = unions.get(key)
-            if target is None:
-                target = frozenset().union(*[closure(t) for t in key])
-                unions[key] = target
-        out.append((points[k], points[k + 1] - 1, target))
-    return out
+def _compile_fast(pattern: str, max_states: np.int64) -> DFA | None:
+    """The kernel route for flag-free patterns; None when the kernel parser hands the pattern over."""
+    letters = ""
+    if "\\" in pattern:
+        found = set(_ESCAPED_CATEGORY.findall(pattern))
+        found.discard("")
+        letters = "".join(sorted(found))
+    cat_data, cat_off, cat_have = _category_tables(letters)
+    cps = np.frombuffer(bytearray(pattern.encode("utf-32-le", "surrogatepass")), dtype=np.int32)
+    status, transitions, accepting = _k.compile_pattern(
+        cps, cat_data, cat_off, cat_have, np.int64(_MAX_NFA_STATES), max_states
+    )
+    if status == _k.FALLBACK:
+        return None
+    return _result(status, transitions, accepting, pattern, max_states)
 
 
-def _byte_classes(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Group bytes with identical columns. Returns (class_of_byte uint8-ish int64[256], representative bytes)."""
-    seen: dict[bytes, int] = {}
-    cls = np.empty(256, dtype=np.int64)
-    reps = []
-    cols = np.ascontiguousarray(table.T)
-    for b in range(256):
-        key = cols[b].tobytes()
-        c = seen.get(key)
-        if c is None:
-            c = len(reps)
-            seen[key] = c
-            reps.append(b)
-        cls[b] = c
-    return cls, np.asarray(reps, dtype=np.int64)
-
-
-def minimize(table: np.ndarray, accepting: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Minimal, trimmed equivalent of a DFA (start state 0); states renumbered breadth-first.
-
-    Returns ``(transitions, accepting)``; the result has zero states when the language is empty.
-    """
-    n = table.shape[0]
-    cls, reps = _byte_classes(table)
-    compact = table[:, reps]
-    sink = n
-    full = np.empty((n + 1, compact.shape[1]), dtype=np.int32)
-    full[:n] = np.where(compact < 0, sink, compact)
-    full[n] = sink
-    acc = np.zeros(n + 1, dtype=np.bool_)
-    acc[:n] = accepting
-    blocks = kernels.hopcroft_blocks(full, acc)
-    dead_block = blocks[sink]
-    if blocks[0] == dead_block:
-        return np.zeros((0, 256), dtype=np.int32), np.zeros(0, dtype=np.bool_)
-    # one row per block (through any representative), then breadth-first renumbering (canonical)
-    n_blocks = int(blocks.max()) + 1
-    rep_of_block = np.empty(n_blocks, dtype=np.int64)
-    rep_of_block[blocks[::-1]] = np.arange(n, -1, -1)
-    block_table = np.ascontiguousarray(blocks[full[rep_of_block]], dtype=np.int32)
-    order, new_id = kernels.bfs_renumber(block_table, np.int64(blocks[0]), np.int64(dead_block))
-    compact_min = new_id[block_table[order]]  # dead block -> -1
-    transitions = np.ascontiguousarray(compact_min[:, cls], dtype=np.int32)
-    accepting_min = acc[rep_of_block[order]]
-    return transitions, accepting_min
+def _result(status: int, transitions: np.ndarray, accepting: np.ndarray, pattern: str, max_states) -> DFA:
+    if status == _k.OK:
+        return DFA(transitions, accepting)
+    if status == _k.TOO_MANY_STATES:
+        raise RegexError(
+            f"the regex needs more than {int(max_states)} automaton states "
+            f"(simplify it, e.g. lower large repetition counts): {pattern!r}"
+        )
+    if status == _k.NFA_TOO_LARGE:
+        raise RegexError(
+            f"the regex is too large to compile (over {_MAX_NFA_STATES} NFA states; "
+            f"lower the repetition counts): {pattern!r}"
+        )
+    if status == _k.EMPTY_LANGUAGE:
+        raise RegexError(f"the regex matches no valid UTF-8 text: {pattern!r}")
+    raise AssertionError(f"unexpected regex kernel status {status}")  # pragma: no cover
 
 
 # --------------------------------------------------------------------------------------------------
@@ -731,8 +609,18 @@ def compile_regex(pattern: str, flags: int = 0, *, max_states: int = DEFAULT_MAX
     automaton, a pattern that matches no valid UTF-8 text, or one that needs more than
     ``max_states`` states.
     """
+    return _compile(pattern, flags, max_states=max_states, fast=True)
+
+
+def _compile(pattern: str, flags: int = 0, *, max_states: int = DEFAULT_MAX_STATES, fast: bool = True) -> DFA:
+    """:func:`compile_regex`; ``fast=False`` forces the route through ``re``'s parser (for tests)."""
     if not isinstance(pattern, str):
         raise RegexError(f"the regex must be a str, got {type(pattern).__name__}")
+    limit = np.int64(min(max(int(max_states), -(2**62)), 2**62))
+    if fast and not int(flags) & ~int(re.UNICODE):
+        dfa = _compile_fast(pattern, limit)
+        if dfa is not None:
+            return dfa
     try:
         parsed = _p.parse(pattern, flags)
     except re.error as e:
@@ -743,10 +631,9 @@ def compile_regex(pattern: str, flags: int = 0, *, max_states: int = DEFAULT_MAX
     gflags = parsed.state.flags
     if gflags & getattr(_c, "SRE_FLAG_LOCALE", 0):
         raise RegexError(f"the LOCALE flag is not supported: {pattern!r}")
-    builder = _Builder(pattern, _MAX_NFA_STATES, verbose=bool(gflags & re.VERBOSE))
+    lowerer = _Lowerer(pattern, verbose=bool(gflags & re.VERBOSE))
     try:
-        start = builder.nfa.new()
-        accept = builder.build_seq(parsed, gflags, start, True, True)
+        lowerer.seq(parsed, gflags, True, True)
     except _TooLarge:
         raise RegexError(
             f"the regex is too large to compile (over {_MAX_NFA_STATES} NFA states; "
@@ -754,8 +641,19 @@ def compile_regex(pattern: str, flags: int = 0, *, max_states: int = DEFAULT_MAX
         ) from None
     except RecursionError as e:
         raise RegexError(f"regex too deeply nested: {pattern!r}") from e
-    table, accepting = _determinize(builder.nfa, start, accept, max_states, pattern)
-    transitions, accepting_min = minimize(table, accepting)
-    if transitions.shape[0] == 0:
-        raise RegexError(f"the regex matches no valid UTF-8 text: {pattern!r}")
-    return DFA(transitions, accepting_min)
+    prog = np.array(lowerer.ops, dtype=np.int32).reshape(-1, 3)
+    pool = np.array(lowerer.pool, dtype=np.int32)
+    status, transitions, accepting = _k.compile_program(
+        prog, np.int64(prog.shape[0]), pool, np.int64(_MAX_NFA_STATES), limit
+    )
+    return _result(status, transitions, accepting, pattern, limit)
+
+
+def warmup() -> None:
+    """Compile (or load from the on-disk cache) the regex kernels, and store the Unicode category
+    tables next to them, so that a user's first regex pays neither. ``make install`` runs this
+    (``python -m guidegen.automata.regex_kernels``)."""
+    _k.warmup()
+    _store_categories()
+    compile_regex(r"[a-c]+(?:x|y{2,3})\d\w\s.")
+    _compile(r"(?i)a|b", fast=False)
