@@ -19,6 +19,7 @@ from guidegen.automata import constraint as constraint_mod
 from guidegen.automata import kernels
 from guidegen.automata.constraint import DFAConstraint, RegexCompiler
 from guidegen.automata.regex import compile_regex
+from guidegen.automata.slices import vocab_index
 from guidegen.constraint import Constraint, ConstraintState
 from guidegen.errors import ConstraintError, RegexError
 from guidegen.masks import allocate_bitmask, apply_bitmask_, fill_all, unpack_bitmask
@@ -130,12 +131,18 @@ def test_kernel_counts_and_overwrites(vocab) -> None:
     c = DFAConstraint(compile_regex(r"[ab]+"), vocab)
     dfa = c.dfa
     row = np.full(vocab.bitmask_width, -1, dtype=np.int32)  # garbage in: must be overwritten
+    idx = vocab_index(vocab)
     count = kernels.fill_dfa_mask(
-        dfa.transitions, dfa.accepting, np.int64(0), *c._trie, c._max_depth, row
+        dfa.transitions, dfa.accepting, np.int64(0), *idx.unpacked, np.int64(idx.max_token_len), row
     )
     allowed = unpack_bitmask(row, vocab.size)
     assert count == allowed.sum() > 0
     assert all(set(vocab.token_bytes[t]) <= {ord("a"), ord("b")} for t in np.flatnonzero(allowed))
+    # the packed walk and the sliced mask agree with it
+    packed = np.full(vocab.bitmask_width, -1, dtype=np.int32)
+    kernels.fill_mask_packed(dfa.transitions, np.int64(0), *idx.trie_args(0), packed, True)
+    assert np.array_equal(packed, row)
+    assert np.array_equal(c.mask_for_state(0), row)
     assert kernels.walk_bytes(dfa.transitions, np.int64(0), np.frombuffer(b"abba", np.uint8)) >= 0
     assert kernels.walk_bytes(dfa.transitions, np.int64(0), np.frombuffer(b"abc", np.uint8)) == -1
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pickle
 import re
-import time
 from functools import lru_cache
 
 import numpy as np
@@ -248,11 +247,9 @@ def test_state_limit() -> None:
     assert compile_regex(r"(a|b)*a(a|b){4}").n_states == 32
 
 
-def test_huge_repetition_is_refused_quickly() -> None:
-    start = time.perf_counter()
+def test_huge_repetition_is_refused() -> None:
     with pytest.raises(RegexError, match="too large"):
         compile_regex(r"(?:(?:[a-z]{1000}){1000}){1000}")
-    assert time.perf_counter() - start < 5
 
 
 # minimality ------------------------------------------------------------------------------------------
@@ -365,15 +362,12 @@ def test_flags_argument() -> None:
     assert not compile_regex(r"\w", re.ASCII).matches("é")
 
 
-# speed -----------------------------------------------------------------------------------------------
+# large bounded repetitions (their compile time is measured in bench/, not here) ---------------------
 
 
-@pytest.mark.parametrize("pattern, seconds", [(r"[a-z]{1,200}", 0.5), (r"a{0,1000}", 1.0), (r'[^"]{0,300}', 3.0)])
-def test_bounded_repetition_is_fast(pattern: str, seconds: float) -> None:
-    compile_regex(r"[a-z]")  # warm the kernels
-    start = time.perf_counter()
+@pytest.mark.parametrize("pattern", [r"[a-z]{1,200}", r"a{0,1000}", r'[^"]{0,300}'])
+def test_bounded_repetition_compiles(pattern: str) -> None:
     dfa = compile_regex(pattern)
-    assert time.perf_counter() - start < seconds
     assert dfa.matches(b"") == pattern.startswith(("a{0", '[^"]{0'))
 
 
@@ -504,15 +498,12 @@ def test_stored_unicode_tables_match_a_fresh_scan(tmp_path, monkeypatch) -> None
         regex_module._stored_tables.cache_clear()
 
 
-def test_json_schema_sized_regex_is_fast() -> None:
+def test_json_schema_sized_regex_compiles_through_the_kernel_parser() -> None:
     string = r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"'
     number = r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
     props = [f'"p{i}":' + (string if i % 2 else number) for i in range(40)]
     pattern = r"\{" + props[0] + "".join(f"(?:,{p})?" for p in props[1:]) + r"\}"
     assert _kernel_parses(pattern)
-    compile_regex(pattern)  # warm
-    start = time.perf_counter()
     dfa = compile_regex(pattern)
-    assert time.perf_counter() - start < 1.0
     assert dfa.matches('{"p0":1,"p1":"x\\u00e9y","p3":"","p38":-0.5e3}')
     assert not dfa.matches('{"p0":1,"p1":2}')

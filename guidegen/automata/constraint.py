@@ -1,7 +1,9 @@
 """A DFA bound to a vocabulary: the :class:`~guidegen.constraint.Constraint` behind ``regex=...``.
 
-Masks are computed lazily, once per DFA state, by the Numba trie walk in :mod:`.kernels`, and
-memoized as plain ``int32`` rows, so a constraint pickles and repeat states cost a copy.
+Masks are computed lazily, once per DFA state, by the Numba trie walk in :mod:`.kernels` (over
+the vocabulary's packed trie, or over a slice's rest trie when the state contains a whole token
+slice: see :mod:`.slices`), and memoized as plain ``int32`` rows, so a constraint pickles and
+repeat states cost a copy.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ..vocab import Vocabulary
 from . import kernels
 from .dfa import DFA
 from .regex import DEFAULT_MAX_STATES, compile_regex
+from .slices import VocabIndex, vocab_index
 
 __all__ = [
     "DFAConstraint",
@@ -69,17 +72,10 @@ class DFAConstraint:
         only = np.where(self._n_live == 1, np.argmax(live, axis=1), -1)
         self._only_byte = only.astype(np.int32)
         self._eos = frozenset(self.vocab.eos_token_ids)
-        trie = self.vocab.trie
-        # read-only views with fixed dtypes: the kernel then always gets the one specialization
-        # that kernels.warmup() compiled (Numba types read-only arrays separately)
-        self._trie = (
-            _readonly(trie.node_byte, np.uint8),
-            _readonly(trie.subtree_end, np.int32),
-            _readonly(trie.token_start, np.int32),
-            _readonly(trie.token_end, np.int32),
-            _readonly(trie.token_ids, np.int32),
-        )
-        self._max_depth = np.int64(max((len(b) for b in self.vocab.token_bytes if b), default=0))
+        # the vocabulary's packed trie and slices: shared per vocabulary, fetched on the first mask
+        self._index: VocabIndex | None = None
+        # which slice (index into the VocabIndex's slices; -1: none) each memoized mask used
+        self._slice_of: dict[int, int] = {}
         self._lock = threading.Lock()
 
     # pickling: the memo travels along (plain arrays); derived tables are rebuilt
@@ -90,6 +86,7 @@ class DFAConstraint:
             "parse": self._parse,
             "max_memo": self.max_memo,
             "masks": dict(self._masks),
+            "slice_of": dict(self._slice_of),
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -99,6 +96,7 @@ class DFAConstraint:
         self.max_memo = state["max_memo"]
         self._masks = dict(state["masks"])
         self._setup()
+        self._slice_of = dict(state.get("slice_of", {}))
 
     # Constraint protocol ---------------------------------------------------------------------------
     def new_state(self) -> "DFAConstraintState":
@@ -112,23 +110,45 @@ class DFAConstraint:
         """The (memoized, read-only) mask row of DFA state ``state``, EOS bits included."""
         row = self._masks.get(state)
         if row is None:
-            row = np.zeros(self.vocab.bitmask_width, dtype=np.int32)
-            kernels.fill_dfa_mask(
-                self.dfa.transitions,
-                self.dfa.accepting,
-                np.int64(state),
-                *self._trie,
-                self._max_depth,
-                row,
-            )
+            row, which = self._compute_mask(state)
             if self.dfa.accepting[state]:
                 _set_bits(row, self._eos)
             row.setflags(write=False)
             with self._lock:
                 if len(self._masks) >= self.max_memo:
-                    self._masks.pop(next(iter(self._masks)))
+                    old = next(iter(self._masks))
+                    self._masks.pop(old)
+                    self._slice_of.pop(old, None)
                 self._masks[state] = row
+                self._slice_of[state] = which
         return row
+
+    def _compute_mask(self, state: int) -> tuple[np.ndarray, int]:
+        """(a fresh row without EOS bits, the slice used or -1). A state whose language contains
+        a slice's whole language gets the slice's bits plus a walk over the tokens outside it;
+        any other state, the walk over the whole trie. Both give exactly the tokens whose bytes
+        keep the DFA alive."""
+        idx = self._index
+        if idx is None:
+            idx = self._index = vocab_index(self.vocab)
+        row = np.empty(self.vocab.bitmask_width, dtype=np.int32)
+        s = np.int64(state)
+        if not idx.packed:  # a vocabulary past the packed limits
+            kernels.fill_dfa_mask(self.dfa.transitions, self.dfa.accepting, s, *idx.unpacked,
+                                  np.int64(idx.max_token_len), row)
+            return row, -1
+        which = kernels.fill_mask_sliced(self.dfa.transitions, s, *idx.sliced_args(), row)
+        return row, int(which)
+
+    def slice_of(self, state: int) -> str | None:
+        """The name of the slice the memoized mask of ``state`` was built from (None: a full walk,
+        or no mask memoized)."""
+        k = self._slice_of.get(state, -1)
+        if k < 0:
+            return None
+        if self._index is None:
+            self._index = vocab_index(self.vocab)
+        return self._index.slices[k].name
 
     def walk_token(self, state: int, token_id: int) -> int:
         """DFA state after token ``token_id`` from ``state``; -1 if not allowed (special tokens included)."""
@@ -152,12 +172,6 @@ class DFAConstraint:
 
     def __repr__(self) -> str:
         return f"DFAConstraint({self.dfa!r}, vocab size {self.vocab.size})"
-
-
-def _readonly(a: np.ndarray, dtype) -> np.ndarray:
-    v = np.ascontiguousarray(a, dtype=dtype).view()
-    v.setflags(write=False)
-    return v
 
 
 def _set_bits(row: np.ndarray, ids) -> None:
