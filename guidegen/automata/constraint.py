@@ -12,7 +12,6 @@ import hashlib
 import os
 import pickle
 import re
-import tempfile
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..cache import write_atomically
 from ..errors import ConstraintError, RegexError
 from ..vocab import Vocabulary
 from . import kernels
@@ -341,18 +341,7 @@ def _load_cached(path: Path, pattern: str, flags: int, vocab_fingerprint: str) -
 def _store_cached(path: Path, pattern: str, flags: int, vocab_fingerprint: str, dfa: DFA) -> None:
     entry = {"format": _CACHE_FORMAT, "pattern": pattern, "flags": flags, "vocab": vocab_fingerprint, "dfa": dfa}
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                pickle.dump(entry, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        write_atomically(path, lambda f: pickle.dump(entry, f, protocol=pickle.HIGHEST_PROTOCOL), binary=True)
     except OSError:
         pass  # a read-only or full cache directory only costs the next compile
 

@@ -23,16 +23,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import sys
-import tempfile
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from ..cache import write_atomically
 from ..errors import RegexError
 from . import regex_kernels as _k
 from .dfa import DFA
@@ -210,19 +209,7 @@ def _store_categories() -> None:
     data["cased/0"] = [list(r) for r in _scan_cased(False)]
     path = _tables_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f, separators=(",", ":"))
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        write_atomically(path, lambda f: json.dump(data, f, separators=(",", ":")), binary=False)
     except OSError:
         pass  # a read-only install only costs the scan on first use
     _stored_tables.cache_clear()
