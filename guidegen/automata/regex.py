@@ -34,6 +34,7 @@ import numpy as np
 from ..cache import write_atomically
 from ..errors import RegexError
 from . import regex_kernels as _k
+from .codepoints import MAX_CODE_POINT, complement, normalize, subtract
 from .dfa import DFA
 
 try:  # Python 3.11+
@@ -49,7 +50,6 @@ DEFAULT_MAX_STATES = 200_000
 """Largest DFA (states before minimization) :func:`compile_regex` builds before giving up."""
 
 _MAX_NFA_STATES = 2_000_000
-_MAX_CP = 0x10FFFF
 
 _LITERAL = _c.LITERAL
 _NOT_LITERAL = _c.NOT_LITERAL
@@ -93,52 +93,10 @@ _UNSUPPORTED = {
 # code-point sets: sorted tuples of disjoint, non-adjacent inclusive ranges
 
 
-def _normalize(ranges) -> tuple[tuple[int, int], ...]:
-    out: list[list[int]] = []
-    for lo, hi in sorted(ranges):
-        if out and lo <= out[-1][1] + 1:
-            if hi > out[-1][1]:
-                out[-1][1] = hi
-        else:
-            out.append([lo, hi])
-    return tuple((a, b) for a, b in out)
-
-
-def _negate(ranges) -> tuple[tuple[int, int], ...]:
-    out = []
-    nxt = 0
-    for lo, hi in ranges:
-        if lo > nxt:
-            out.append((nxt, lo - 1))
-        nxt = hi + 1
-    if nxt <= _MAX_CP:
-        out.append((nxt, _MAX_CP))
-    return tuple(out)
-
-
-def _subtract(a, b) -> tuple[tuple[int, int], ...]:
-    return _intersect(a, _negate(b))
-
-
-def _intersect(a, b) -> tuple[tuple[int, int], ...]:
-    out = []
-    i = j = 0
-    while i < len(a) and j < len(b):
-        lo = max(a[i][0], b[j][0])
-        hi = min(a[i][1], b[j][1])
-        if lo <= hi:
-            out.append((lo, hi))
-        if a[i][1] < b[j][1]:
-            i += 1
-        else:
-            j += 1
-    return tuple(out)
-
-
 @lru_cache(maxsize=1)
 def _all_code_points() -> str:
     # every code point, surrogates included, in one str (decoding is ~10x faster than joining chrs)
-    return np.arange(_MAX_CP + 1, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
+    return np.arange(MAX_CODE_POINT + 1, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
 
 
 @lru_cache(maxsize=None)
@@ -172,8 +130,8 @@ def _scan_cased(ascii_only: bool) -> tuple[tuple[int, int], ...]:
     else:
         import _sre
 
-        cps = [cp for cp in range(_MAX_CP + 1) if _sre.unicode_iscased(cp)]
-    return _normalize((cp, cp) for cp in cps)
+        cps = [cp for cp in range(MAX_CODE_POINT + 1) if _sre.unicode_iscased(cp)]
+    return normalize((cp, cp) for cp in cps)
 
 
 # Scanning all of Unicode costs ~0.1 s per category on first use; warmup() stores the results for
@@ -192,7 +150,7 @@ def _stored_tables() -> dict[str, tuple[tuple[int, int], ...]]:
         out = {}
         for key, ranges in raw.items():
             pairs = tuple((int(lo), int(hi)) for lo, hi in ranges)
-            if any(not 0 <= lo <= hi <= _MAX_CP for lo, hi in pairs):
+            if any(not 0 <= lo <= hi <= MAX_CODE_POINT for lo, hi in pairs):
                 return {}
             out[str(key)] = pairs
         return out
@@ -258,8 +216,8 @@ def _plain_class(items, ascii_only: bool) -> tuple[tuple[int, int], ...]:
             ranges.extend(_category_ranges(av, ascii_only))
         else:  # pragma: no cover
             raise RegexError(f"unsupported character-class item {op}")
-    out = _normalize(ranges)
-    return _negate(out) if negate else out
+    out = normalize(ranges)
+    return complement(out) if negate else out
 
 
 @lru_cache(maxsize=4096)
@@ -268,11 +226,11 @@ def _charset(op, av_key, flags: int) -> tuple[tuple[int, int], ...]:
     av = av_key
     ascii_only = bool(flags & _F_ASCII)
     if op is _ANY:
-        return ((0, _MAX_CP),) if flags & _F_DOTALL else ((0, 9), (11, _MAX_CP))
+        return ((0, MAX_CODE_POINT),) if flags & _F_DOTALL else ((0, 9), (11, MAX_CODE_POINT))
     if op is _LITERAL:
         plain: tuple[tuple[int, int], ...] = ((av, av),)
     elif op is _NOT_LITERAL:
-        plain = _negate(((av, av),))
+        plain = complement(((av, av),))
     else:
         plain = _plain_class(av, ascii_only)
     if not flags & _F_IGNORECASE:
@@ -284,7 +242,7 @@ def _charset(op, av_key, flags: int) -> tuple[tuple[int, int], ...]:
     cased_ranges, cased_text = _cased(ascii_only)
     pat = re.compile(_item_source(op, av), re.IGNORECASE | (re.ASCII if ascii_only else 0))
     hits = [(ord(m.group()), ord(m.group())) for m in pat.finditer(cased_text)]
-    return _normalize(list(_subtract(plain, cased_ranges)) + hits)
+    return normalize(list(subtract(plain, cased_ranges)) + hits)
 
 
 def _freeze(av):

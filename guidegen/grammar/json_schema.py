@@ -62,6 +62,7 @@ from functools import lru_cache
 from typing import Any, Callable, Iterable
 from urllib.parse import unquote, urldefrag, urljoin
 
+from ..automata.codepoints import MAX_CODE_POINT, CodePoints, complement, intersect, normalize, subtract, union
 from ..errors import SchemaError, UnsupportedSchemaError
 
 __all__ = [
@@ -213,44 +214,7 @@ def _opt(p: str | None) -> str:
 # ==================================================================================================
 # code-point sets: sorted tuples of disjoint, non-adjacent inclusive (lo, hi) ranges
 
-_MAXCP = 0x10FFFF
-CS = tuple
-
-
-def _cs(ranges) -> CS:
-    out: list[list[int]] = []
-    for lo, hi in sorted(ranges):
-        if lo > hi:
-            continue
-        if out and lo <= out[-1][1] + 1:
-            out[-1][1] = max(out[-1][1], hi)
-        else:
-            out.append([lo, hi])
-    return tuple((a, b) for a, b in out)
-
-
-def _cs_compl(a: CS) -> CS:
-    out = []
-    nxt = 0
-    for lo, hi in a:
-        if lo > nxt:
-            out.append((nxt, lo - 1))
-        nxt = hi + 1
-    if nxt <= _MAXCP:
-        out.append((nxt, _MAXCP))
-    return tuple(out)
-
-
-def _cs_union(*sets: CS) -> CS:
-    return _cs([r for s in sets for r in s])
-
-
-def _cs_inter(a: CS, b: CS) -> CS:
-    return _cs_compl(_cs_union(_cs_compl(a), _cs_compl(b)))
-
-
-def _cs_minus(a: CS, b: CS) -> CS:
-    return _cs_inter(a, _cs_compl(b))
+CS = CodePoints
 
 
 def _cs_iter(a: CS) -> Iterable[int]:
@@ -259,8 +223,8 @@ def _cs_iter(a: CS) -> Iterable[int]:
 
 
 _SURROGATES: CS = ((0xD800, 0xDFFF),)
-_BMP: CS = _cs_minus(((0, 0xFFFF),), _SURROGATES)
-_JSON_SPECIAL: CS = _cs([(0, 0x1F), (0x22, 0x22), (0x5C, 0x5C)])
+_BMP: CS = subtract(((0, 0xFFFF),), _SURROGATES)
+_JSON_SPECIAL: CS = normalize([(0, 0x1F), (0x22, 0x22), (0x5C, 0x5C)])
 _SHORT_ESCAPES = {0x22: '\\"', 0x5C: "\\\\", 0x08: "\\b", 0x0C: "\\f", 0x0A: "\\n", 0x0D: "\\r", 0x09: "\\t"}
 
 
@@ -287,12 +251,12 @@ def _class_body(cs: CS) -> str:
 
 def _cls(cs: CS) -> str | None:
     """A character class for ``cs`` (code points; surrogates are ignored), or None when empty."""
-    cs = _cs_minus(cs, _SURROGATES)
+    cs = subtract(cs, _SURROGATES)
     if not cs:
         return None
     if len(cs) == 1 and cs[0][0] == cs[0][1]:
         return _lit(chr(cs[0][0]))
-    comp = _cs_minus(_cs_compl(cs), _SURROGATES)
+    comp = subtract(complement(cs), _SURROGATES)
     if not comp:
         return "[\\x00-\U0010ffff]"
     if len(comp) < len(cs):
@@ -302,16 +266,16 @@ def _cls(cs: CS) -> str | None:
 
 def _enc_set(cs: CS) -> str | None:
     """Regex over JSON string *content* matching the canonical encoding of one character of ``cs``."""
-    raw = _cs_minus(cs, _cs_union(_JSON_SPECIAL, _SURROGATES))
+    raw = subtract(cs, union(_JSON_SPECIAL, _SURROGATES))
     parts: list[str | None] = [_cls(raw)] if raw else []
     uni: dict[int, list[int]] = {}
-    for cp in _cs_iter(_cs_inter(cs, _JSON_SPECIAL)):
+    for cp in _cs_iter(intersect(cs, _JSON_SPECIAL)):
         if cp in _SHORT_ESCAPES:
             parts.append(_lit(_SHORT_ESCAPES[cp]))
         else:
             uni.setdefault(cp >> 4, []).append(cp & 15)
     for hi_nib, lows in sorted(uni.items()):
-        cls = _cls(_cs((ord("%x" % x), ord("%x" % x)) for x in lows))
+        cls = _cls(normalize((ord("%x" % x), ord("%x" % x)) for x in lows))
         parts.append("\\\\u00%x" % hi_nib + cls)  # type: ignore[operator]
     return _alt(parts)
 
@@ -548,12 +512,12 @@ class _PatSyntax(Exception):
 
 
 _ECMA_D: CS = ((0x30, 0x39),)
-_ECMA_W = _cs([(0x30, 0x39), (0x41, 0x5A), (0x5F, 0x5F), (0x61, 0x7A)])
-_ECMA_S: CS = _cs([(9, 13), (0x20, 0x20), (0xA0, 0xA0), (0x1680, 0x1680), (0x2000, 0x200A), (0x2028, 0x2029),
+_ECMA_W = normalize([(0x30, 0x39), (0x41, 0x5A), (0x5F, 0x5F), (0x61, 0x7A)])
+_ECMA_S: CS = normalize([(9, 13), (0x20, 0x20), (0xA0, 0xA0), (0x1680, 0x1680), (0x2000, 0x200A), (0x2028, 0x2029),
                    (0x202F, 0x202F), (0x205F, 0x205F), (0x3000, 0x3000), (0xFEFF, 0xFEFF)])
-_PY_S: CS = _cs([(9, 13), (0x1C, 0x20), (0x85, 0x85), (0xA0, 0xA0), (0x1680, 0x1680), (0x2000, 0x200A),
+_PY_S: CS = normalize([(9, 13), (0x1C, 0x20), (0x85, 0x85), (0xA0, 0xA0), (0x1680, 0x1680), (0x2000, 0x200A),
                  (0x2028, 0x2029), (0x202F, 0x202F), (0x205F, 0x205F), (0x3000, 0x3000)])
-_LINE_TERM: CS = _cs([(0x0A, 0x0A), (0x0D, 0x0D), (0x2028, 0x2029)])
+_LINE_TERM: CS = normalize([(0x0A, 0x0A), (0x0D, 0x0D), (0x2028, 0x2029)])
 
 
 @lru_cache(maxsize=None)
@@ -561,14 +525,14 @@ def _py_table(kind: str) -> CS:
     pred = str.isdecimal if kind == "d" else (lambda c: c.isalnum() or c == "_")
     ranges = []
     start = None
-    for cp in range(_MAXCP + 2):
-        inside = cp <= _MAXCP and not (0xD800 <= cp <= 0xDFFF) and pred(chr(cp))
+    for cp in range(MAX_CODE_POINT + 2):
+        inside = cp <= MAX_CODE_POINT and not (0xD800 <= cp <= 0xDFFF) and pred(chr(cp))
         if inside and start is None:
             start = cp
         elif not inside and start is not None:
             ranges.append((start, cp - 1))
             start = None
-    return _cs(ranges)
+    return normalize(ranges)
 
 
 def _class_escape(letter: str, mode: str) -> CS:
@@ -580,10 +544,10 @@ def _class_escape(letter: str, mode: str) -> CS:
     if low == "d":
         cs = _ECMA_D if m == "sub" else _py_table("d")
     elif low == "w":
-        cs = _ECMA_W if m == "sub" else _cs_union(_py_table("w"), _ECMA_W)
+        cs = _ECMA_W if m == "sub" else union(_py_table("w"), _ECMA_W)
     else:
-        cs = _cs_inter(_ECMA_S, _PY_S) if m == "sub" else _cs_union(_ECMA_S, _PY_S)
-    return _cs_compl(cs) if neg else cs
+        cs = intersect(_ECMA_S, _PY_S) if m == "sub" else union(_ECMA_S, _PY_S)
+    return complement(cs) if neg else cs
 
 
 class _PatParser:
@@ -880,7 +844,7 @@ def _node_set(node, mode: str) -> CS:
     if kind == "char":
         return ((node[1], node[1]),)
     if kind == "dot":
-        cs = _cs_compl(_LINE_TERM) if mode == "sub" else _cs_compl(((0x0A, 0x0A),))
+        cs = complement(_LINE_TERM) if mode == "sub" else complement(((0x0A, 0x0A),))
     elif kind == "cls":
         cs = _class_escape(node[1], mode)
     else:  # class
@@ -892,10 +856,10 @@ def _node_set(node, mode: str) -> CS:
                 parts.append(((it[1], it[2]),))
             else:
                 parts.append(_node_set(it, inner_mode))
-        cs = _cs_union(*parts)
+        cs = union(*parts)
         if neg:
-            cs = _cs_compl(cs)
-    return _cs_inter(cs, _BMP) if mode == "sub" else cs
+            cs = complement(cs)
+    return intersect(cs, _BMP) if mode == "sub" else cs
 
 
 def _emit_pattern(node, mode: str, enc: bool) -> str | None:
