@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml Makefile
 	# Compile the Numba kernels into their on-disk cache so a user's first mask pays no JIT.
 	HF_HUB_OFFLINE=1 $(PY) -m guidegen.automata.kernels
 	HF_HUB_OFFLINE=1 $(PY) -m guidegen.automata.regex_kernels
+	HF_HUB_OFFLINE=1 $(PY) -m guidegen.automata.pushdown_kernels
 	touch $(STAMP)
 
 demo: install

@@ -23,6 +23,10 @@ class RegexError(ConstraintError):
     """A regular expression is malformed or uses a feature that has no finite automaton."""
 
 
+class GrammarError(ConstraintError):
+    """A grammar is malformed, generates no text, or is left-recursive where it cannot be rewritten."""
+
+
 class UnsupportedSchemaError(ConstraintError):
     """A JSON Schema uses a keyword the engine cannot enforce exactly.
 

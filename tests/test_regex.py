@@ -229,7 +229,7 @@ def test_malformed_regex_reports_re_message(pattern: str) -> None:
     assert isinstance(info.value.__cause__, re.error)
 
 
-@pytest.mark.parametrize("pattern", [r"[^\s\S]", "\ud800", r"[\ud800-\udfff]+", r"a[^\w\W]"])
+@pytest.mark.parametrize("pattern", [r"[^\s\S]", r"[\ud800-\udfff]+", r"a[^\w\W]"])
 def test_empty_language_is_an_error(pattern: str) -> None:
     with pytest.raises(RegexError, match="matches no valid UTF-8"):
         compile_regex(pattern)

@@ -277,11 +277,11 @@ class DFAConstraintState:
 
 
 _MEMORY_CACHE_SIZE = 256
-_memory_cache: "OrderedDict[tuple[str, int, int], DFA]" = OrderedDict()
+_memory_cache: "OrderedDict[tuple[str, int, int, bool], DFA]" = OrderedDict()
 _memory_lock = threading.Lock()
 
 
-def _memory_get(key: tuple[str, int, int]) -> DFA | None:
+def _memory_get(key: tuple[str, int, int, bool]) -> DFA | None:
     with _memory_lock:
         dfa = _memory_cache.get(key)
         if dfa is not None:
@@ -289,7 +289,7 @@ def _memory_get(key: tuple[str, int, int]) -> DFA | None:
         return dfa
 
 
-def _memory_put(key: tuple[str, int, int], dfa: DFA) -> None:
+def _memory_put(key: tuple[str, int, int, bool], dfa: DFA) -> None:
     with _memory_lock:
         _memory_cache[key] = dfa
         _memory_cache.move_to_end(key)
@@ -313,9 +313,10 @@ def index_cache_dir() -> Path:
 _CACHE_FORMAT = 1
 
 
-def _cache_path(pattern: str, flags: int, vocab_fingerprint: str) -> Path:
-    key = hashlib.sha256(f"guidegen-regex-v{_CACHE_FORMAT}\0{flags}\0{pattern}".encode("utf-8", "surrogatepass"))
-    return index_cache_dir() / f"regex-{key.hexdigest()[:32]}-{vocab_fingerprint[:32]}.pkl"
+def _cache_path(pattern: str, flags: int, vocab_fingerprint: str, call_markers: bool) -> Path:
+    kind = "rule" if call_markers else "regex"
+    key = hashlib.sha256(f"guidegen-{kind}-v{_CACHE_FORMAT}\0{flags}\0{pattern}".encode("utf-8", "surrogatepass"))
+    return index_cache_dir() / f"{kind}-{key.hexdigest()[:32]}-{vocab_fingerprint[:32]}.pkl"
 
 
 def _load_cached(path: Path, pattern: str, flags: int, vocab_fingerprint: str) -> DFA | None:
@@ -353,18 +354,19 @@ def cached_compile_regex(
     vocab_fingerprint: str = "",
     max_states: int = DEFAULT_MAX_STATES,
     disk_cache: bool = True,
+    call_markers: bool = False,
 ) -> DFA:
     """:func:`compile_regex` behind an in-process LRU and, with ``disk_cache``, the on-disk index
     (``index_cache_dir()``, one pickle per pattern, flags and vocabulary fingerprint)."""
-    key = (pattern, int(flags), int(max_states))
+    key = (pattern, int(flags), int(max_states), call_markers)
     dfa = _memory_get(key)
     if dfa is not None:
         return dfa
-    path = _cache_path(pattern, flags, vocab_fingerprint) if disk_cache else None
+    path = _cache_path(pattern, flags, vocab_fingerprint, call_markers) if disk_cache else None
     if path is not None:
         dfa = _load_cached(path, pattern, flags, vocab_fingerprint)
     if dfa is None:
-        dfa = compile_regex(pattern, flags, max_states=max_states)
+        dfa = compile_regex(pattern, flags, max_states=max_states, call_markers=call_markers)
         if path is not None:
             _store_cached(path, pattern, flags, vocab_fingerprint, dfa)
     _memory_put(key, dfa)

@@ -545,7 +545,9 @@ def _result(status: int, transitions: np.ndarray, accepting: np.ndarray, pattern
 # public entry point
 
 
-def compile_regex(pattern: str, flags: int = 0, *, max_states: int = DEFAULT_MAX_STATES) -> DFA:
+def compile_regex(
+    pattern: str, flags: int = 0, *, max_states: int = DEFAULT_MAX_STATES, call_markers: bool = False
+) -> DFA:
     """Compile a Python regular expression into a minimal byte-level :class:`DFA` (full match).
 
     ``flags`` are :mod:`re` flags (``re.IGNORECASE``, ``re.DOTALL``, ``re.ASCII``, ``re.VERBOSE``,
@@ -553,8 +555,14 @@ def compile_regex(pattern: str, flags: int = 0, *, max_states: int = DEFAULT_MAX
     :class:`~guidegen.errors.RegexError` for a malformed pattern, a construct without a finite
     automaton, a pattern that matches no valid UTF-8 text, or one that needs more than
     ``max_states`` states.
+
+    A lone surrogate code point in a literal is no text: with ``call_markers=True`` it compiles to
+    a grammar's call marker (:func:`guidegen.automata.pushdown.call_marker`); otherwise it raises.
     """
-    return _compile(pattern, flags, max_states=max_states, fast=True)
+    dfa = _compile(pattern, flags, max_states=max_states, fast=True)
+    if not call_markers and (dfa.transitions[:, _k.MARKER_BYTE:] >= 0).any():
+        raise RegexError(f"the regex contains a lone surrogate code point, which no UTF-8 text has: {pattern!r}")
+    return dfa
 
 
 def _compile(pattern: str, flags: int = 0, *, max_states: int = DEFAULT_MAX_STATES, fast: bool = True) -> DFA:

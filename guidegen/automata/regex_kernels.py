@@ -20,7 +20,8 @@ Program: ``int32[n_ops, 3]`` rows ``(op, a, b)`` and an ``int32`` pool:
 
 * ``OP_EMPTY``: the empty string;
 * ``OP_SET a n``: one code point out of ``n`` sorted, disjoint ranges ``pool[a + 2i], pool[a + 2i + 1]``;
-* ``OP_STR a n``: the code points ``pool[a:a + n]`` in sequence (a surrogate matches nothing);
+* ``OP_STR a n``: the code points ``pool[a:a + n]`` in sequence; a lone surrogate ``0xD800 + k``
+  becomes the two bytes ``MARKER_BYTE + (k >> 8), k & 0xFF`` (never UTF-8: a grammar's call marker);
 * ``OP_CAT n`` / ``OP_ALT n``: concatenation / alternation of the top ``n`` fragments;
 * ``OP_REP lo hi``: ``lo`` to ``hi`` repetitions of the top fragment (``hi = -1``: unbounded).
 
@@ -50,6 +51,7 @@ OP_ALT = 4
 OP_REP = 5
 
 MAX_CP = 0x10FFFF
+MARKER_BYTE = 0xF8  # first byte of a call marker: 0xF8..0xFF never occur in UTF-8
 _MAX_GROUP_DEPTH = 100  # deeper nesting goes to re's parser (which may refuse it)
 _MAX_COUNT = 100_000_000  # larger repetition counts go to re's parser
 
@@ -746,11 +748,15 @@ def build_nfa(prog, n_ops, pool, max_nfa):
             cur = start
             for q in range(a, a + b):
                 cp = pool[q]
-                if 0xD800 <= cp <= 0xDFFF:  # a lone surrogate: no valid UTF-8 text
-                    cur = ns
-                    ns += 1
-                    continue
-                L = _utf8_encode(cp, enc)
+                if 0xD800 <= cp <= 0xDFFF:
+                    # a lone surrogate is no valid UTF-8 text: it stands for a call marker, two
+                    # bytes that never occur in UTF-8 (see guidegen.automata.pushdown)
+                    k = cp - 0xD800
+                    enc[0] = MARKER_BYTE + (k >> 8)
+                    enc[1] = k & 0xFF
+                    L = 2
+                else:
+                    L = _utf8_encode(cp, enc)
                 for t in range(L):
                     nxt = ns
                     ns += 1

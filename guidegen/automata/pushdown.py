@@ -1,0 +1,517 @@
+"""Context-free constraints: a recursive transition network of byte DFAs, run as a pushdown automaton.
+
+A :class:`Grammar` is a list of rules, each a byte DFA whose text may contain *calls* to other
+rules (or itself): the regex of a rule writes ``call_marker(k)`` where the text of rule ``k`` goes.
+Everything regular stays inside one DFA, so calls (frames on a stack) are needed only where the
+language nests without bound: recursive JSON Schema ``$ref``, arbitrary JSON values, recursive
+rules of a Lark grammar.
+
+Masks (:class:`PushdownConstraint`) split the way XGrammar's adaptive cache does, at trie
+granularity: the tokens a top frame reads without completing its rule depend on that frame's state
+alone and are memoized per state, together with the trie nodes after which the rule may complete;
+only the subtrees below those nodes are walked again with the frames underneath. The walks are the
+Numba kernel in :mod:`.pushdown_kernels`.
+
+The construction is top-down, so a rule that can call itself before reading a byte (left
+recursion) is rejected when the grammar is built; :mod:`guidegen.grammar.lark` rewrites it away.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from ..errors import ConstraintError, GrammarError, RegexError
+from ..vocab import Vocabulary
+from . import pushdown_kernels as kernels
+from .constraint import cached_compile_regex
+from .dfa import DFA
+from .regex_kernels import MARKER_BYTE
+from .slices import VocabIndex, vocab_index
+
+__all__ = ["Grammar", "PushdownConstraint", "PushdownState", "call_marker", "MAX_RULES"]
+
+MAX_RULES = (0x100 - MARKER_BYTE) << 8  # two marker bytes: 8 first bytes x 256
+
+Stack = tuple[int, ...]  # global states, bottom frame first
+
+
+def call_marker(rule: int) -> str:
+    """The one-character placeholder for "the text of rule ``rule``" inside a rule's regex.
+
+    It is a lone surrogate, which no text contains; the regex compiler turns it into two bytes
+    that never occur in UTF-8 (see :data:`~.regex_kernels.MARKER_BYTE`)."""
+    if not 0 <= rule < MAX_RULES:
+        raise GrammarError(f"rule index {rule} out of range (a grammar has at most {MAX_RULES} rules)")
+    return chr(0xD800 + rule)
+
+
+class Grammar:
+    """Rules as one global byte-state space plus call edges. Immutable, plain numpy, picklable.
+
+    Built with :meth:`from_regexes` (rule 0 starts) or :meth:`from_dfas`. Every state left can
+    still complete its rule, and every rule derives some text (unproductive calls are trimmed away;
+    a grammar whose start rule derives nothing raises), so a configuration that is alive can always
+    be completed.
+    """
+
+    def __init__(self, dfas: Sequence[DFA], names: Sequence[str] | None = None) -> None:
+        if not dfas:
+            raise GrammarError("a grammar needs at least one rule")
+        self.names = list(names) if names is not None else [f"rule {k}" for k in range(len(dfas))]
+        offsets = np.cumsum([0] + [d.n_states for d in dfas])
+        self.rule_start = offsets[:-1].astype(np.int32)
+        trans = np.concatenate([d.transitions for d in dfas]).astype(np.int32)
+        for r in range(len(dfas)):
+            block = trans[offsets[r]:offsets[r + 1]]
+            block[block >= 0] += offsets[r]
+        accept = np.concatenate([d.accepting for d in dfas]).astype(np.bool_)
+        calls = _extract_calls(trans, self.rule_start, self.names)
+        trans[:, MARKER_BYTE:] = -1
+        calls = _trim(trans, accept, calls, self.rule_start, self.names)
+        self._set_tables(trans, accept, calls)
+        self._check_left_recursion()
+
+    # construction ----------------------------------------------------------------------------------
+    @classmethod
+    def from_regexes(cls, rules: Sequence[str], names: Sequence[str] | None = None,
+                     *, vocab_fingerprint: str = "") -> "Grammar":
+        """Compile each rule's regex (full match; ``call_marker(k)`` for rule ``k``)."""
+        dfas = []
+        for k, rx in enumerate(rules):
+            try:
+                dfas.append(cached_compile_regex(rx, vocab_fingerprint=vocab_fingerprint, call_markers=True))
+            except RegexError as e:
+                name = names[k] if names is not None else f"rule {k}"
+                raise GrammarError(f"{name}: {e}") from e
+        return cls(dfas, names)
+
+    @classmethod
+    def from_dfas(cls, dfas: Sequence[DFA], names: Sequence[str] | None = None) -> "Grammar":
+        return cls(dfas, names)
+
+    def _set_tables(self, trans: np.ndarray, accept: np.ndarray, calls: list[list[tuple[int, int]]]) -> None:
+        n = trans.shape[0]
+        off = np.zeros(n + 1, dtype=np.int32)
+        off[1:] = np.cumsum([len(c) for c in calls])
+        self.trans = trans
+        self.accept = accept
+        self.call_off = off
+        self.call_rule = np.array([j for cs in calls for j, _ in cs], dtype=np.int32)
+        self.call_ret = np.array([r for cs in calls for _, r in cs], dtype=np.int32)
+        self.calls = [tuple(cs) for cs in calls]
+        for a in (self.trans, self.accept, self.call_off, self.call_rule, self.call_ret, self.rule_start):
+            a.setflags(write=False)
+        self.nullable_end = _nullable_end(accept, calls, self.rule_start)
+
+    def _check_left_recursion(self) -> None:
+        """A call reachable from a rule's start without reading a byte may not lead back to it."""
+        left: list[set[int]] = []
+        for start in self.rule_start:
+            seen, todo, callees = {int(start)}, [int(start)], set()
+            while todo:
+                g = todo.pop()
+                for j, ret in self.calls[g]:
+                    callees.add(j)
+                    if self.nullable_end[self.rule_start[j]] and ret not in seen:
+                        seen.add(ret)
+                        todo.append(ret)
+            left.append(callees)
+        for r in range(len(left)):
+            seen, todo = set(), list(left[r])
+            while todo:
+                j = todo.pop()
+                if j == r:
+                    raise GrammarError(f"{self.names[r]} is left-recursive (it can call itself before reading "
+                                       "any text); rewrite it so that text comes first")
+                if j not in seen:
+                    seen.add(j)
+                    todo.extend(left[j])
+
+    # pickling: the tables (derived lists are rebuilt) ----------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        return {"names": self.names, "rule_start": np.array(self.rule_start), "trans": np.array(self.trans),
+                "accept": np.array(self.accept), "calls": [list(c) for c in self.calls]}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.names = state["names"]
+        self.rule_start = state["rule_start"]
+        self._set_tables(state["trans"], state["accept"], state["calls"])
+
+    @property
+    def n_rules(self) -> int:
+        return len(self.rule_start)
+
+    @property
+    def n_states(self) -> int:
+        return int(self.trans.shape[0])
+
+    # the configuration semantics (reference for the kernel; the slow path of advance) ---------------
+    def start(self) -> frozenset[Stack]:
+        return frozenset({(int(self.rule_start[0]),)})
+
+    def expand(self, stacks: Iterable[Stack]) -> tuple[list[Stack], bool]:
+        """The configurations that read the next byte directly (calls entered, completed frames
+        returned from), and whether the whole text may end here."""
+        ready: list[Stack] = []
+        seen: set[Stack] = set()
+        todo = list(stacks)
+        complete = False
+        while todo:
+            st = todo.pop()
+            if st in seen:
+                continue
+            seen.add(st)
+            if not st:
+                complete = True
+                continue
+            g = st[-1]
+            ready.append(st)
+            for j, ret in self.calls[g]:
+                todo.append(st[:-1] + (ret, int(self.rule_start[j])))
+            if self.accept[g]:
+                todo.append(st[:-1])
+        return ready, complete
+
+    def step(self, stacks: Iterable[Stack], data: bytes) -> frozenset[Stack]:
+        """The configurations after reading ``data`` (empty: the text is not a prefix)."""
+        current = frozenset(stacks)
+        t = self.trans
+        for b in data:
+            ready, _ = self.expand(current)
+            current = frozenset(st[:-1] + (nxt,) for st in ready if (nxt := t.item(st[-1], b)) >= 0)
+            if not current:
+                break
+        return current
+
+    def can_end(self, stacks: Iterable[Stack]) -> bool:
+        """True when some configuration may end the text here (every frame can complete at once)."""
+        return any(all(self.nullable_end[g] for g in st) for st in stacks)
+
+    def next_bytes(self, stacks: Iterable[Stack]) -> np.ndarray:
+        """The bytes some configuration can read next (sorted)."""
+        ready, _ = self.expand(stacks)
+        if not ready:
+            return np.zeros(0, dtype=np.int64)
+        rows = self.trans[[st[-1] for st in ready]]
+        return np.flatnonzero((rows >= 0).any(axis=0))
+
+    def matches(self, text: bytes | str) -> bool:
+        """True when the whole of ``text`` is in the language (the reference recognizer)."""
+        if isinstance(text, str):
+            text = text.encode("utf-8", "surrogatepass")
+        stacks = self.step(self.start(), text)
+        return bool(stacks) and self.can_end(stacks)
+
+    def __repr__(self) -> str:
+        return f"Grammar({self.n_rules} rules, {self.n_states} states, {len(self.call_rule)} calls)"
+
+
+def _extract_calls(trans: np.ndarray, rule_start: np.ndarray, names: Sequence[str]) -> list[list[tuple[int, int]]]:
+    """Call edges ``(rule, resume state)`` per state, read off the marker byte pairs."""
+    n_rules = len(rule_start)
+    calls: list[list[tuple[int, int]]] = [[] for _ in range(trans.shape[0])]
+    src, first = np.nonzero(trans[:, MARKER_BYTE:] >= 0)
+    for g, f in zip(src.tolist(), first.tolist()):
+        mid = trans[g, MARKER_BYTE + f]
+        for x in np.flatnonzero(trans[mid] >= 0).tolist():
+            rule = (f << 8) | x
+            if rule >= n_rules:
+                caller = names[int(np.searchsorted(rule_start, g, side="right")) - 1]
+                raise GrammarError(f"{caller} calls rule {rule}, but the grammar has {n_rules} rules")
+            calls[g].append((rule, int(trans[mid, x])))
+    return calls
+
+
+def _reachable(trans: np.ndarray, calls: list[list[tuple[int, int]]], start: int, usable: np.ndarray) -> list[int]:
+    """States reachable from ``start`` by bytes and by calls to ``usable`` rules (their resume states)."""
+    seen = {start}
+    todo = [start]
+    while todo:
+        g = todo.pop()
+        row = trans[g]
+        for h in np.unique(row[row >= 0]).tolist():
+            if h not in seen:
+                seen.add(h)
+                todo.append(h)
+        for j, ret in calls[g]:
+            if usable[j] and ret not in seen:
+                seen.add(ret)
+                todo.append(ret)
+    return list(seen)
+
+
+def _trim(trans: np.ndarray, accept: np.ndarray, calls: list[list[tuple[int, int]]], rule_start: np.ndarray,
+          names: Sequence[str]) -> list[list[tuple[int, int]]]:
+    """Drop calls to rules that derive no text and the states that then cannot complete (in place
+    on ``trans``); returns the calls left. Raises when the start rule derives nothing."""
+    n_rules = len(rule_start)
+    productive = np.zeros(n_rules, dtype=np.bool_)
+    changed = True
+    while changed:  # a rule is productive when it completes using productive callees only
+        changed = False
+        for r in np.flatnonzero(~productive).tolist():
+            if accept[_reachable(trans, calls, int(rule_start[r]), productive)].any():
+                productive[r] = changed = True
+    if not productive[0]:
+        raise GrammarError(f"the start rule ({names[0]}) derives no finite text")
+    if productive.all():
+        return calls
+    calls = [[(j, ret) for j, ret in cs if productive[j]] for cs in calls]
+    alive = accept.copy()
+    changed = True
+    while changed:
+        nxt = alive | ((trans >= 0) & alive[np.maximum(trans, 0)]).any(axis=1)
+        for g, cs in enumerate(calls):
+            if not nxt[g] and any(alive[ret] for _, ret in cs):
+                nxt[g] = True
+        changed = bool((nxt != alive).any())
+        alive = nxt
+    trans[(trans >= 0) & ~alive[np.maximum(trans, 0)]] = -1
+    return [[(j, ret) for j, ret in cs if alive[ret]] for cs in calls]
+
+
+def _nullable_end(accept: np.ndarray, calls: list[list[tuple[int, int]]], rule_start: np.ndarray) -> np.ndarray:
+    """States that can complete their rule without reading a byte (through calls that read none)."""
+    out = accept.copy()
+    with_calls = [g for g, cs in enumerate(calls) if cs]
+    changed = True
+    while changed:
+        changed = False
+        for g in with_calls:
+            if not out[g] and any(out[rule_start[j]] and out[ret] for j, ret in calls[g]):
+                out[g] = changed = True
+    return out
+
+
+# Masks of distinct stacks kept per constraint (a row is ceil(V/32)*4 bytes).
+DEFAULT_MAX_MEMO = 4096
+
+
+class PushdownConstraint:
+    """A :class:`Grammar` applied to a :class:`~guidegen.vocab.Vocabulary` (the Constraint protocol).
+
+    A token is allowed when some configuration can read all of its bytes. Special tokens are never
+    allowed, except end-of-sequence ids where the text may end.
+    """
+
+    def __init__(self, grammar: Grammar, vocab: Vocabulary, parse: Callable[[str], Any] | None = None,
+                 *, max_memo: int = DEFAULT_MAX_MEMO) -> None:
+        self.grammar = grammar
+        self.vocab = vocab
+        self._parse = parse
+        self.max_memo = int(max_memo)
+        self._setup()
+
+    def _setup(self) -> None:
+        self._eos = frozenset(self.vocab.eos_token_ids)
+        self._index: VocabIndex | None = None
+        self._inner: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._stack_masks: OrderedDict[Stack, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"grammar": self.grammar, "vocab": self.vocab, "parse": self._parse, "max_memo": self.max_memo}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.grammar = state["grammar"]
+        self.vocab = state["vocab"]
+        self._parse = state["parse"]
+        self.max_memo = state["max_memo"]
+        self._setup()
+
+    # Constraint protocol ---------------------------------------------------------------------------
+    def new_state(self) -> "PushdownState":
+        return PushdownState(self, self.grammar.start())
+
+    def parse(self, text: str) -> Any:
+        return self._parse(text) if self._parse is not None else text
+
+    # masks ------------------------------------------------------------------------------------------
+    def _vocab_index(self) -> VocabIndex:
+        idx = self._index
+        if idx is None:
+            idx = vocab_index(self.vocab)
+            if not idx.packed:
+                raise ConstraintError("grammar constraints need the packed vocabulary trie; this vocabulary "
+                                      "has tokens longer than 255 bytes or too many trie nodes")
+            self._index = idx
+        return idx
+
+    def _walk(self, stack: Sequence[int], start_nodes: np.ndarray, trie: int, record_pops: bool,
+              words: np.ndarray) -> np.ndarray:
+        """:func:`.pushdown_kernels.walk_stack` over packed trie ``trie`` (0: every token, ``k + 1``:
+        the tokens outside slice ``k``); ``words`` must hold the trie's sink bit."""
+        idx = self._vocab_index()
+        g = self.grammar
+        lo, hi = idx.trie_bounds[trie], idx.trie_bounds[trie + 1]
+        pops = np.empty(hi - lo if record_pops else 0, dtype=np.int64)
+        n = kernels.walk_stack(
+            g.trans, g.accept, g.call_off, g.call_rule, g.call_ret, g.rule_start,
+            np.asarray(stack, dtype=np.int32), start_nodes, record_pops, idx.nodes, lo, hi,
+            idx.multi_nodes, idx.multi_off, idx.multi_ids, idx.max_depth, words, pops,
+        )
+        if n == kernels.OVERFLOW:
+            raise ConstraintError(f"the grammar is too ambiguous to compute a token mask ({g!r})")
+        return pops[:n].copy()
+
+    def inner_mask(self, state: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """What a frame in ``state`` reads without completing its rule: (a read-only row; the trie
+        nodes after which it may complete; the trie those nodes are in). Memoized per state.
+
+        A slice the state's byte DFA contains (see :mod:`.slices`) gives its bits at once, and only
+        the tokens outside it are walked."""
+        hit = self._inner.get(state)
+        if hit is None:
+            idx = self._vocab_index()
+            width = self.vocab.bitmask_width
+            which = next((k for k in range(len(idx.slices)) if idx.contained(self.grammar.trans, state, k)), -1)
+            words = np.zeros(width + 1, dtype=np.uint32)  # + the sink word
+            if which >= 0:
+                words[:width] = idx.slice_masks[which].view(np.uint32)
+            trie = which + 1
+            root = idx.trie_bounds[trie : trie + 1].astype(np.int64)
+            pops = self._walk((state,), root, trie, True, words)
+            row = words[:width].view(np.int32).copy()
+            row.setflags(write=False)
+            pops.setflags(write=False)
+            hit = (row, pops, trie)
+            with self._lock:
+                self._inner[state] = hit
+        return hit
+
+    def stack_mask(self, stack: Stack) -> np.ndarray:
+        """The read-only row of tokens the configuration ``stack`` allows (EOS bits excluded)."""
+        row = self._stack_masks.get(stack)
+        if row is not None:
+            return row
+        inner, pops, trie = self.inner_mask(stack[-1])
+        below = stack[:-1]
+        if not below or not len(pops):
+            row = inner
+        else:
+            width = self.vocab.bitmask_width
+            words = np.zeros(width + 1, dtype=np.uint32)
+            words[:width] = inner.view(np.uint32)
+            root = self._vocab_index().trie_bounds[trie]
+            deeper = pops[pops != root]
+            if len(deeper):  # tokens that complete the top frame partway and go on below it
+                self._walk(below, deeper, trie, False, words)
+            row = words[:width].view(np.int32).copy()
+            if pops[0] == root:  # the top frame may complete at once: whatever the frames below read
+                np.bitwise_or(row, self.stack_mask(below), out=row)
+            row.setflags(write=False)
+        with self._lock:
+            self._stack_masks[stack] = row
+            if len(self._stack_masks) > self.max_memo:
+                self._stack_masks.popitem(last=False)
+        return row
+
+    def fill(self, stacks: frozenset[Stack], out: np.ndarray) -> None:
+        out[...] = 0
+        for st in stacks:
+            np.bitwise_or(out, self.stack_mask(st), out=out)
+        if self.grammar.can_end(stacks):
+            _set_bits(out, self._eos)
+
+    def __repr__(self) -> str:
+        return f"PushdownConstraint({self.grammar!r}, vocab size {self.vocab.size})"
+
+
+
+def _set_bits(row: np.ndarray, ids: Iterable[int]) -> None:
+    words = row.view(np.uint32)
+    for t in ids:
+        if 0 <= t < words.shape[0] * 32:
+            words[t >> 5] |= np.uint32(1 << (t & 31))
+
+
+class PushdownState:
+    """One sequence's configurations in a :class:`PushdownConstraint`, with an undo stack.
+
+    States are immutable frozensets of stacks (tuples), so rollback and fork copy references only."""
+
+    __slots__ = ("constraint", "stacks", "finished", "_history")
+
+    def __init__(self, constraint: PushdownConstraint, stacks: frozenset[Stack], finished: bool = False) -> None:
+        self.constraint = constraint
+        self.stacks = stacks
+        self.finished = finished
+        self._history: list[tuple[frozenset[Stack], bool]] = []
+
+    def fill_mask(self, bitmask_row: np.ndarray) -> None:
+        c = self.constraint
+        width = c.vocab.bitmask_width
+        if bitmask_row.shape != (width,) or bitmask_row.dtype not in (np.int32, np.uint32):
+            raise ValueError(f"bitmask row must be int32[{width}], got {bitmask_row.dtype}{list(bitmask_row.shape)}")
+        row = bitmask_row.view(np.int32)
+        if self.finished:
+            row[...] = 0
+            _set_bits(row, c._eos)
+            return
+        c.fill(self.stacks, row)
+
+    def advance(self, token_id: int) -> bool:
+        c = self.constraint
+        token_id = int(token_id)
+        if token_id in c._eos:
+            if self.finished or c.grammar.can_end(self.stacks):
+                self._history.append((self.stacks, self.finished))
+                self.finished = True
+                return True
+            return False
+        tb = c.vocab.token_bytes
+        if self.finished or not 0 <= token_id < len(tb) or not tb[token_id]:
+            return False
+        nxt = c.grammar.step(self.stacks, tb[token_id])
+        if not nxt:
+            return False
+        self._history.append((self.stacks, self.finished))
+        self.stacks = nxt
+        return True
+
+    def rollback(self, n_tokens: int) -> None:
+        n = int(n_tokens)
+        if n < 0 or n > len(self._history):
+            raise ValueError(f"cannot roll back {n} tokens: {len(self._history)} were consumed")
+        if n:
+            self.stacks, self.finished = self._history[-n]
+            del self._history[-n:]
+
+    def is_accepting(self) -> bool:
+        return self.finished or self.constraint.grammar.can_end(self.stacks)
+
+    def is_finished(self) -> bool:
+        return self.finished or (self.is_accepting() and not len(self.constraint.grammar.next_bytes(self.stacks)))
+
+    def forced_bytes(self) -> bytes:
+        if self.finished:
+            return b""
+        g = self.constraint.grammar
+        out = bytearray()
+        stacks = self.stacks
+        for _ in range(256):
+            if g.can_end(stacks):
+                break
+            nb = g.next_bytes(stacks)
+            if len(nb) != 1:
+                break
+            out.append(int(nb[0]))
+            stacks = g.step(stacks, bytes(out[-1:]))
+        return bytes(out)
+
+    def fork(self) -> "PushdownState":
+        other = PushdownState(self.constraint, self.stacks, self.finished)
+        other._history = list(self._history)
+        return other
+
+    @property
+    def n_consumed(self) -> int:
+        return len(self._history)
+
+    def __repr__(self) -> str:
+        depth = max((len(s) for s in self.stacks), default=0)
+        return f"PushdownState({len(self.stacks)} stacks, depth {depth}, finished={self.finished})"

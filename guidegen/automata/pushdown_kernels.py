@@ -1,0 +1,189 @@
+"""Numba kernel behind :mod:`.pushdown`: token masks of a pushdown automaton over the vocabulary trie.
+
+The automaton is a recursive transition network: one byte DFA per rule, laid out in one global
+state space, plus *call edges* (state ``g`` may call rule ``j`` and resume in state ``ret``). A
+configuration is a stack of states; the trie walk carries the *set* of configurations alive after
+each prefix, so ambiguity costs width, never correctness.
+
+Stacks are persistent: frame ``i`` of the pool holds ``(state, parent frame)``, and a walk only
+appends frames, so a child in the trie starts from its parent's frames and the pool is reset to the
+parent's mark when the walk moves to the next sibling. Every array is plain numpy; ``cache=True``
+stores the machine code next to this file (``python -m guidegen.automata.pushdown_kernels`` warms it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .kernels import PACKED_MAX_SINK
+
+OVERFLOW = -1  # a scratch area ran out: the grammar is too ambiguous for one walk
+
+_POOL = 1 << 20
+_CONFIGS = 1 << 18
+_WORK = 1 << 16
+
+
+@njit(cache=True, nogil=True)
+def _closure(accept, call_off, call_rule, call_ret, rule_start, ps, pp, pool_top, cfg, cfg_top, work, wtop):
+    """Expand the configurations ``work[:wtop]`` (frames in the pool) by calls and returns until
+    none is new, appending each distinct one to ``cfg`` from ``cfg_top``. Returns
+    ``(pool_top, cfg_top, bottom_popped)``, or ``pool_top = OVERFLOW``. ``bottom_popped``: the
+    walk's bottom frame completed (its rule may end here)."""
+    r0 = cfg_top
+    popped = False
+    while wtop > 0:
+        wtop -= 1
+        c = work[wtop]
+        s = ps[c]
+        par = pp[c]
+        dup = False
+        for q in range(r0, cfg_top):
+            o = cfg[q]
+            if ps[o] == s and pp[o] == par:
+                dup = True
+                break
+        if dup:
+            continue
+        if cfg_top >= cfg.shape[0]:
+            return OVERFLOW, cfg_top, popped
+        cfg[cfg_top] = c
+        cfg_top += 1
+        n_calls = call_off[s + 1] - call_off[s]
+        if pool_top + 2 * n_calls > ps.shape[0] or wtop + n_calls + 1 > work.shape[0]:
+            return OVERFLOW, cfg_top, popped
+        for e in range(call_off[s], call_off[s + 1]):
+            ps[pool_top] = call_ret[e]  # the caller resumes here...
+            pp[pool_top] = par
+            ps[pool_top + 1] = rule_start[call_rule[e]]  # ...once the callee, on top, completes
+            pp[pool_top + 1] = pool_top
+            work[wtop] = pool_top + 1
+            wtop += 1
+            pool_top += 2
+        if accept[s]:
+            if par < 0:
+                popped = True
+            else:
+                work[wtop] = par  # the frame below already holds its resume state
+                wtop += 1
+    return pool_top, cfg_top, popped
+
+
+@njit(cache=True, nogil=True)
+def walk_stack(
+    trans,  # int32[n_states, 256]: every rule's byte transitions (-1 = dead; call markers removed)
+    accept,  # bool[n_states]: the state may end its rule
+    call_off,  # int32[n_states + 1]: CSR of call edges
+    call_rule,  # int32[n_edges]: the rule called
+    call_ret,  # int32[n_edges]: the state the caller resumes in
+    rule_start,  # int32[n_rules]
+    stack,  # int32[k >= 1]: the configuration, bottom frame first
+    start_nodes,  # int64[m]: absolute trie nodes whose subtrees are walked (lo = the root: every token)
+    record_pops,  # bool: record where the bottom frame can complete
+    nodes,  # int64[...]: packed tries (see kernels.pack_trie); the one walked is nodes[lo:hi]
+    lo,  # int64
+    hi,  # int64
+    multi_nodes,  # int64[m], multi_off int64[m + 1], multi_ids int32[...]: nodes where several ids end
+    multi_off,
+    multi_ids,
+    max_depth,  # int64: at least the trie's depth
+    words,  # uint32[W]: allowed tokens are OR-ed in; must hold the trie's sink bit
+    pops,  # int64[...]: out, the trie nodes after which the bottom frame can complete
+):
+    """OR into ``words`` every token below a start node whose bytes the configuration ``stack``
+    can read (calls and returns included; completing the bottom frame ends the text). Returns the
+    number of pop nodes written to ``pops`` (only with ``record_pops``), or ``OVERFLOW``."""
+    ps = np.empty(_POOL, dtype=np.int32)
+    pp = np.empty(_POOL, dtype=np.int32)
+    cfg = np.empty(_CONFIGS, dtype=np.int32)
+    work = np.empty(_WORK, dtype=np.int32)
+    k = stack.shape[0]
+    for i in range(k):
+        ps[i] = stack[i]
+        pp[i] = i - 1
+    # per depth d: the configurations that read byte d + 1 are cfg[rlo[d]:rhi[d]], pool frames up to pmark[d]
+    rlo = np.empty(max_depth + 1, dtype=np.int64)
+    rhi = np.empty(max_depth + 1, dtype=np.int64)
+    pmark = np.empty(max_depth + 1, dtype=np.int64)
+    n_pops = 0
+    for n in start_nodes:
+        work[0] = k - 1
+        pool_top, cfg_top, popped = _closure(accept, call_off, call_rule, call_ret, rule_start, ps, pp, k, cfg, 0,
+                                             work, 1)
+        if pool_top == OVERFLOW:
+            return OVERFLOW
+        if popped and record_pops:
+            pops[n_pops] = n
+            n_pops += 1
+        d0 = 0 if n == lo else (nodes[n] >> 8) & 0xFF
+        rlo[d0] = 0
+        rhi[d0] = cfg_top
+        pmark[d0] = pool_top
+        end = hi if n == lo else lo + ((nodes[n] >> 16) & 0xFFFFFF)
+        i = n + 1
+        while i < end:
+            w = nodes[i]
+            d = (w >> 8) & 0xFF
+            pool_top = pmark[d - 1]
+            cfg_top = rhi[d - 1]
+            b = w & 0xFF
+            wtop = 0
+            for q in range(rlo[d - 1], rhi[d - 1]):
+                c = cfg[q]
+                nxt = trans[ps[c], b]
+                if nxt >= 0:
+                    if pool_top >= ps.shape[0] or wtop >= work.shape[0]:
+                        return OVERFLOW
+                    ps[pool_top] = nxt
+                    pp[pool_top] = pp[c]
+                    work[wtop] = pool_top
+                    wtop += 1
+                    pool_top += 1
+            sub_end = lo + ((w >> 16) & 0xFFFFFF)
+            if wtop == 0:
+                i = sub_end
+                continue
+            t = (w >> 40) & PACKED_MAX_SINK
+            words[t >> 5] |= np.uint32(1) << np.uint32(t & 31)
+            if w < 0:  # several ids end here
+                m = np.searchsorted(multi_nodes, i)
+                for j in range(multi_off[m], multi_off[m + 1]):
+                    tid = multi_ids[j]
+                    words[tid >> 5] |= np.uint32(1) << np.uint32(tid & 31)
+            if sub_end > i + 1:
+                r0 = cfg_top
+                pool_top, cfg_top, popped = _closure(accept, call_off, call_rule, call_ret, rule_start, ps, pp,
+                                                     pool_top, cfg, cfg_top, work, wtop)
+                if pool_top == OVERFLOW:
+                    return OVERFLOW
+                if popped and record_pops:
+                    pops[n_pops] = i
+                    n_pops += 1
+                rlo[d] = r0
+                rhi[d] = cfg_top
+                pmark[d] = pool_top
+            i += 1
+    return n_pops
+
+
+def warmup() -> None:
+    """Compile :func:`walk_stack` for the argument types :mod:`.pushdown` passes (a tiny grammar)."""
+    from .kernels import pack_trie
+
+    trans = np.full((2, 256), -1, dtype=np.int32)
+    trans[0, ord("a")] = 1
+    accept = np.array([False, True])
+    i32 = np.zeros(0, dtype=np.int32)
+    nodes, depth = pack_trie(np.array([0, ord("a")], dtype=np.uint8), np.array([2, 2], dtype=np.int32),
+                             np.array([0, 0], dtype=np.int32), np.array([0, 1], dtype=np.int32),
+                             np.array([0], dtype=np.int32), np.int64(32))
+    words = np.zeros(2, dtype=np.uint32)
+    pops = np.zeros(2, dtype=np.int64)
+    walk_stack(trans, accept, np.zeros(3, dtype=np.int32), i32, i32, np.zeros(1, dtype=np.int32),
+               np.zeros(1, dtype=np.int32), np.zeros(1, dtype=np.int64), True, nodes, np.int64(0), np.int64(2),
+               np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64), i32, np.int64(depth), words, pops)
+
+
+if __name__ == "__main__":
+    warmup()
