@@ -31,6 +31,7 @@ from urllib.parse import unquote
 
 import pytest
 
+from guidegen.automata.pushdown import Grammar
 from guidegen.errors import SchemaError, UnsupportedSchemaError
 from guidegen.grammar.json_schema import (
     JSONSchemaCompiler,
@@ -40,6 +41,7 @@ from guidegen.grammar.json_schema import (
     parse_json_value,
     schema_from_python,
     schema_to_regex,
+    schema_to_rules,
 )
 
 try:  # Python 3.11+
@@ -73,6 +75,17 @@ def compact(value: Any) -> str:
 
 def matches(rx: str, value: Any) -> bool:
     return re.fullmatch(rx, compact(value)) is not None
+
+
+def grammar_of(schema: Any, **options: Any) -> Grammar:
+    """The pushdown grammar of a schema that nests without bound (``schema_to_regex`` refuses it)."""
+    with pytest.raises(SchemaError, match="context-free"):
+        schema_to_regex(schema, **options)
+    return Grammar.from_regexes(schema_to_rules(schema, **options))
+
+
+def grammar_matches(grammar: Grammar, value: Any) -> bool:
+    return grammar.matches(compact(value))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -555,9 +568,9 @@ def test_arrays() -> None:
         schema_to_regex({"type": "object", "properties": {"tags": {"type": "array", "items": {"type": "string"},
                                                                    "uniqueItems": True}}})
     assert e.value.keyword == "uniqueItems" and e.value.pointer == "/properties/tags/uniqueItems"
-    with pytest.raises(UnsupportedSchemaError) as e:
-        schema_to_regex({"type": "array"})
-    assert e.value.keyword == "items"
+    g = grammar_of({"type": "array"})  # items of any type: nested without bound
+    assert grammar_matches(g, [1, [2, [3, {"a": [None]}]], "x"]) and grammar_matches(g, [])
+    assert not grammar_matches(g, {}) and not g.matches("[1,]")
 
 
 def test_dependencies_case_split() -> None:
@@ -597,9 +610,9 @@ def test_maps_and_property_names() -> None:
     assert matches(rx, {"x-a": "v"}) and not matches(rx, {"x-a": "vv"}) and matches(rx, {"b": "vv"})
     rx = schema_to_regex({"type": "object", "additionalProperties": False})
     assert re.fullmatch(rx, "{}") and not matches(rx, {"a": 1})
-    with pytest.raises(UnsupportedSchemaError) as e:
-        schema_to_regex({"type": "object"})
-    assert e.value.keyword == "additionalProperties" and e.value.pointer == "#"
+    g = grammar_of({"type": "object"})
+    assert grammar_matches(g, {"a": [1, {"b": None}], "c": "d"}) and grammar_matches(g, {})
+    assert not grammar_matches(g, []) and not g.matches('{"a"}')
 
 
 def test_any_of_one_of() -> None:
@@ -661,16 +674,37 @@ def test_recursive_ref() -> None:
                                                                 "kids": {"type": "array", "items": {"$ref": "#/$defs/node"}}},
                                "required": ["v"]}},
             "$ref": "#/$defs/node"}
-    with pytest.raises(UnsupportedSchemaError) as e:
-        schema_to_regex(tree)
-    assert e.value.keyword == "$ref" and e.value.pointer == "/$defs/node/properties/kids/items/$ref"
-    assert "recursive" in str(e.value)
-    with pytest.warns(SchemaApproximationWarning, match=r"\$ref"):
-        rx = schema_to_regex(tree, lenient=True)
+    g = grammar_of(tree)
     v = validator(tree)
-    doc = {"v": 1, "kids": [{"v": 2, "kids": [{"v": 3}]}]}
-    assert matches(rx, doc) and v.is_valid(doc)
-    assert not matches(rx, {"kids": []})
+    doc: dict = {"v": 1, "kids": [{"v": 2, "kids": [{"v": 3}]}]}
+    assert grammar_matches(g, doc) and v.is_valid(doc)
+    assert not grammar_matches(g, {"kids": []}) and not grammar_matches(g, {"v": 1, "kids": [{"kids": []}]})
+    deep: dict = {"v": 0}
+    for i in range(1, 60):  # no depth cut
+        deep = {"v": i, "kids": [deep]}
+    assert grammar_matches(g, deep) and v.is_valid(deep)
+    # mutual recursion and a reference to the root
+    mutual = {"$defs": {"a": {"type": "array", "items": {"$ref": "#/$defs/b"}},
+                        "b": {"anyOf": [{"type": "integer"}, {"$ref": "#/$defs/a"}]}},
+              "type": "object", "properties": {"x": {"$ref": "#/$defs/a"}, "self": {"$ref": "#"}}}
+    g = grammar_of(mutual)
+    for doc, ok in [({"x": [1, [2, [[3]]]]}, True), ({"self": {"self": {"x": []}}}, True), ({"x": [[1], "a"]}, False),
+                    ({"self": {"x": {}}}, False)]:
+        assert grammar_matches(g, doc) == ok == validator(mutual).is_valid(doc), doc
+    # a recursive reference with sibling keywords is not exact
+    with pytest.raises(UnsupportedSchemaError) as e:
+        schema_to_rules({"type": "object", "properties": {"n": {"$ref": "#", "required": ["x"]}}})
+    assert e.value.keyword == "$ref" and e.value.pointer == "/properties/n/$ref"
+    # a schema whose every value nests forever has no value
+    with pytest.raises(SchemaError, match="no finite"):
+        JSONSchemaCompiler().compile({"type": "object", "properties": {"n": {"$ref": "#"}}, "required": ["n"]},
+                                     _tiny_vocab())
+
+
+def _tiny_vocab() -> Any:
+    from guidegen.vocab import Vocabulary
+
+    return Vocabulary.from_token_bytes([bytes([b]) for b in range(256)] + [None], eos_token_ids=[256])
 
 
 def test_booleans_and_unconstrained() -> None:
@@ -680,18 +714,16 @@ def test_booleans_and_unconstrained() -> None:
         schema_to_regex(False)
     with pytest.raises(SchemaError):
         schema_to_regex({"type": "object", "properties": {"a": False}, "required": ["a"]})
-    with pytest.raises(UnsupportedSchemaError) as e:
-        schema_to_regex(True)
-    assert e.value.keyword == "type"
-    with pytest.raises(UnsupportedSchemaError) as e:
-        schema_to_regex({"type": "object", "properties": {"meta": {}}})
-    assert e.value.pointer == "/properties/meta"
+    g = grammar_of(True)
+    assert all(grammar_matches(g, v) for v in [None, 1, "s", [1, {"a": []}], {"": {"": [True]}}])
+    g = grammar_of({"type": "object", "properties": {"meta": {}}})
+    assert grammar_matches(g, {"meta": [{"x": 1}]}) and not grammar_matches(g, {"meta": [{"x": 1}], "y": 1})
     # {} is fine where only scalars can occur
     assert re.fullmatch(schema_to_regex({"type": "object", "additionalProperties": {"type": "integer"},
                                          "propertyNames": {}}), '{"a":1}')
-    with pytest.warns(SchemaApproximationWarning, match="additionalProperties"):
-        rx = schema_to_regex({"type": "object"}, lenient=True)
-    assert matches(rx, {"a": [1, {"b": None}], "c": "d"})
+    # required without a schema: any JSON value
+    g = grammar_of({"type": "object", "properties": {"a": {"type": "string"}}, "dependentRequired": {"a": ["b"]}})
+    assert grammar_matches(g, {"a": "x", "b": [{}]}) and not grammar_matches(g, {"a": "x"})
 
 
 def test_annotations_and_unknown_keywords_ignored() -> None:
@@ -707,8 +739,6 @@ def test_annotations_and_unknown_keywords_ignored() -> None:
     ({"type": "string", "not": {"const": "x"}}, "not", "/not"),
     ({"type": "object", "additionalProperties": {"type": "integer"}, "dependentRequired": {"a": ["b"]}},
      "dependentRequired", "/dependentRequired"),
-    ({"type": "object", "properties": {"a": {"type": "string"}}, "dependentRequired": {"a": ["b"]}},
-     "required", "/required"),  # b would be required with no schema: any JSON value
     ({"if": {"type": "string"}, "then": {"minLength": 1}, "type": "string"}, "if", "/if"),
     ({"items": {"$dynamicRef": "#x"}, "type": "array"}, "$dynamicRef", "/items/$dynamicRef"),
     ({"$ref": "https://example.com/other.json"}, "$ref", "/$ref"),
@@ -719,7 +749,7 @@ def test_unsupported_keywords_name_keyword_and_pointer(schema: dict, keyword: st
     assert e.value.keyword == keyword and e.value.pointer == pointer
     assert keyword in str(e.value) and pointer in str(e.value)
     with pytest.warns(SchemaApproximationWarning) as rec:
-        schema_to_regex(schema, lenient=True)
+        schema_to_rules(schema, lenient=True)
     assert any(keyword in str(w.message) and pointer in str(w.message) for w in rec)
 
 

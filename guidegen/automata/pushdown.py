@@ -52,7 +52,7 @@ def call_marker(rule: int) -> str:
 class Grammar:
     """Rules as one global byte-state space plus call edges. Immutable, plain numpy, picklable.
 
-    Built with :meth:`from_regexes` (rule 0 starts) or :meth:`from_dfas`. Every state left can
+    Built from rule DFAs (rule 0 starts) or with :meth:`from_regexes`. Every state left can
     still complete its rule, and every rule derives some text (unproductive calls are trimmed away;
     a grammar whose start rule derives nothing raises), so a configuration that is alive can always
     be completed.
@@ -77,20 +77,19 @@ class Grammar:
 
     # construction ----------------------------------------------------------------------------------
     @classmethod
-    def from_regexes(cls, rules: Sequence[str], names: Sequence[str] | None = None,
+    def from_regexes(cls, rules: Sequence[str | None], names: Sequence[str] | None = None,
                      *, vocab_fingerprint: str = "") -> "Grammar":
-        """Compile each rule's regex (full match; ``call_marker(k)`` for rule ``k``)."""
+        """Compile each rule's regex (full match; ``call_marker(k)`` for rule ``k``; None: no text)."""
         dfas = []
         for k, rx in enumerate(rules):
+            if rx is None:
+                dfas.append(DFA(np.full((1, 256), -1, dtype=np.int32), np.zeros(1, dtype=np.bool_)))
+                continue
             try:
                 dfas.append(cached_compile_regex(rx, vocab_fingerprint=vocab_fingerprint, call_markers=True))
             except RegexError as e:
                 name = names[k] if names is not None else f"rule {k}"
                 raise GrammarError(f"{name}: {e}") from e
-        return cls(dfas, names)
-
-    @classmethod
-    def from_dfas(cls, dfas: Sequence[DFA], names: Sequence[str] | None = None) -> "Grammar":
         return cls(dfas, names)
 
     def _set_tables(self, trans: np.ndarray, accept: np.ndarray, calls: list[list[tuple[int, int]]]) -> None:

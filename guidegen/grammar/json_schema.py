@@ -63,9 +63,13 @@ from typing import Any, Callable, Iterable
 from urllib.parse import unquote, urldefrag, urljoin
 
 from ..automata.codepoints import MAX_CODE_POINT, CodePoints, complement, intersect, normalize, subtract, union
-from ..errors import SchemaError, UnsupportedSchemaError
+from ..automata.constraint import DFAConstraint
+from ..automata.pushdown import Grammar, PushdownConstraint, call_marker
+from ..automata.regex import compile_regex
+from ..errors import GrammarError, SchemaError, UnsupportedSchemaError
 
 __all__ = [
+    "schema_to_rules",
     "schema_to_regex",
     "schema_from_python",
     "parse_json_value",
@@ -973,8 +977,6 @@ _NAMEMAP_KWS = frozenset({"properties", "patternProperties", "$defs", "definitio
 _DATA_KWS = frozenset({"enum", "const", "default", "examples"})
 _MISSING: Any = object()
 _ROOT_BASE = "https://guidegen.invalid/schema.json"
-_RECURSION_DEPTH = 3  # lenient: how often a recursive $ref is unrolled
-_ANY_DEPTH = 3  # lenient: nesting depth of an unconstrained value
 _MAX_REGEX_CHARS = 20_000_000  # larger regexes are refused (UnsupportedSchemaError)
 
 
@@ -982,7 +984,19 @@ def _esc(token: Any) -> str:
     return str(token).replace("~", "~0").replace("/", "~1")
 
 
+class _Call:
+    """A recursive ``$ref`` back into a schema being lowered: it becomes a call to that schema's rule."""
+
+    __slots__ = ("ptr", "target")
+
+    def __init__(self, ptr: str, target: Any) -> None:
+        self.ptr = ptr
+        self.target = target
+
+
 def _has_constraints(s: Any) -> bool:
+    if isinstance(s, _Call):
+        return True
     if not isinstance(s, dict):
         return s is False
     return any(k in _KNOWN for k in s)
@@ -1138,7 +1152,10 @@ class _Lowering:
         self.root_base = urldefrag(base)[0]
         self.resources[self.root_base] = (root, "")
         self._register(root, "", self.root_base)
-        self._any_cache: dict[tuple[frozenset, int], str | None] = {}
+        self._any_cache: dict[frozenset, str | None] = {}
+        self.rules: list[str | None] = [None]
+        self._rule_ids: dict[tuple, int] = {}
+        self._pending: list[tuple[int, Callable[[], str | None]]] = []
         self._memo: dict[tuple, str | None] = {}
 
     # ---------------------------------------------------------------------------- bookkeeping
@@ -1272,14 +1289,9 @@ class _Lowering:
                 kwp = self._kwp(s, ptr, "$ref")
                 target, tptr = self._resolve(s["$ref"], s, kwp)
                 if tptr in self.ref_stack or tptr in expanded:
-                    if not self.lenient:
-                        raise UnsupportedSchemaError("$ref", kwp, "recursive")
-                    self._unsupported("$ref", kwp, "recursive; unrolled to depth %d" % _RECURSION_DEPTH)
-                    # recursive re-entries on this path, all references together (keeps the unrolling
-                    # from multiplying across mutually recursive definitions)
-                    path = self.ref_stack + expanded
-                    if sum(1 for i, t in enumerate(path) if t in path[:i]) + 1 >= _RECURSION_DEPTH:
-                        return False, ptr
+                    if not self.old_draft and any(k in _KNOWN for k in s if k != "$ref"):
+                        self._unsupported("$ref", kwp, "a recursive reference with sibling keywords")
+                    return _Call(tptr, target), tptr
                 expanded.append(tptr)
                 rest = [k for k in s if k != "$ref"]
                 if self.old_draft or not any(k in _KNOWN for k in rest):
@@ -1315,6 +1327,9 @@ class _Lowering:
             return b, pb
         if b is True or not _has_constraints(b):
             return a, pa
+        if isinstance(a, _Call) or isinstance(b, _Call):
+            self._unsupported("allOf", pb, "a recursive reference cannot be intersected with other constraints")
+            return (a, pa) if isinstance(a, _Call) else (b, pb)
         out: dict[str, Any] = {}
         kp: dict[str, str] = {}
         where = pb
@@ -1331,6 +1346,11 @@ class _Lowering:
 
         extra_a = extra(a, parent)
         extra_b = extra(b, False)
+        # b's unevaluated* see only b's own evaluations: merged, they would also see a's applicators'
+        if a_keys & {"anyOf", "oneOf", "if", "then", "else", "dependentSchemas", "dependencies"}:
+            for kw in ("unevaluatedProperties", "unevaluatedItems"):
+                if b.get(kw, True) is not True:
+                    fail(kw)
         names_a = set(a.get("properties", {}))
         names_b = set(b.get("properties", {}))
         def absorbs(x: dict, exempt: bool) -> bool:
@@ -1500,13 +1520,17 @@ class _Lowering:
         if not types:
             return None
         pre = tuple(pre)
-        # strict mode: a subschema's regex does not depend on where it is used (a recursion raises
-        # wherever it is entered), so reused definitions are lowered once
-        key = (id(s), types, pre) if isinstance(s, dict) and not self.lenient else None
+        # a subschema's regex matches the same texts wherever it is used (a recursive reference is a
+        # call where its target is being lowered, an expansion elsewhere), so it is lowered once
+        if isinstance(s, _Call):
+            return self._ref_rule(s, types)
+        key = (id(s), types, pre) if isinstance(s, dict) else None
         if key is not None and key in self._memo:
             return self._memo[key]
         expanded = list(pre)
         s, ptr = self._flatten(s, ptr, expanded)
+        if isinstance(s, _Call):
+            return self._ref_rule(s, types)
         self.ref_stack.extend(expanded)
         try:
             rx = self._compile_flat(s, ptr, types)
@@ -1526,7 +1550,7 @@ class _Lowering:
         if s is False:
             return None
         if s is True:
-            return self._anything(ptr, types, "type")
+            return self._json_any(types)
         if "enum" in s or "const" in s:
             return self._enum(s, ptr, types)
         for kw in ("not", "$dynamicRef", "$recursiveRef", "disallow", "extends", "divisibleBy"):
@@ -1538,7 +1562,7 @@ class _Lowering:
             return self._applicators(s, ptr, types)
         tset = self._types_of(s) & types
         if tset == _ALL and not _has_constraints(s):
-            return self._anything(ptr, types, "type")
+            return self._json_any(types)
         parts: list[str | None] = []
         if "null" in tset:
             parts.append("null")
@@ -1571,19 +1595,10 @@ class _Lowering:
         return frozenset(inferred) if inferred else _ALL
 
     # ---------------------------------------------------------------------------- any value
-    def _anything(self, ptr: str, types: frozenset, kw: str) -> str | None:
-        if types & {"object", "array"}:
-            what = "object" if types == {"object"} else "array" if types == {"array"} else "JSON value"
-            detail = "an unconstrained %s nests without bound, which is not regular" % what
-            if not self.lenient:
-                raise UnsupportedSchemaError(kw, ptr, detail)
-            self._unsupported(kw, ptr, detail + "; nesting is bounded to depth %d" % _ANY_DEPTH)
-        return self._json_any(types, _ANY_DEPTH)
-
-    def _json_any(self, types: frozenset, depth: int) -> str | None:
-        key = (types, depth)
-        if key in self._any_cache:
-            return self._any_cache[key]
+    def _json_any(self, types: frozenset) -> str | None:
+        """Any JSON value of the given types; nested values are calls to the rule of any value."""
+        if types in self._any_cache:
+            return self._any_cache[types]
         parts: list[str | None] = []
         if "null" in types:
             parts.append("null")
@@ -1597,17 +1612,46 @@ class _Lowering:
             parts.append(_NONINT)
         if "string" in types:
             parts.append(_STRING)
-        if depth > 0 and types & {"array", "object"}:
-            inner = self._json_any(_ALL, depth - 1)
-            assert inner is not None
+        if types & {"array", "object"}:
+            inner = self._call(("any",), lambda: self._json_any(_ALL))
             if "array" in types:
                 parts.append("\\[" + self.ws + _opt(inner + _rep(self.sep + inner, 0, None)) + self.ws + "\\]")
             if "object" in types:
                 member = _STRING + self.colon + inner
                 parts.append("\\{" + self.ws + _opt(member + _rep(self.sep + member, 0, None)) + self.ws + "\\}")
         rx = _alt(parts)
-        self._any_cache[key] = rx
+        self._any_cache[types] = rx
         return rx
+
+    # ---------------------------------------------------------------------------- rules (recursion)
+    def _call(self, key: tuple, body: Callable[[], str | None]) -> str:
+        """The call marker of the rule ``key``; its regex, ``body()``, is lowered after the root's."""
+        k = self._rule_ids.get(key)
+        if k is None:
+            k = self._rule_ids[key] = len(self.rules)
+            self.rules.append(None)
+            self._pending.append((k, body))
+        return call_marker(k)
+
+    def _ref_rule(self, call: "_Call", types: frozenset) -> str:
+        def body() -> str | None:
+            saved, self.ref_stack = self.ref_stack, [call.ptr]
+            try:
+                return self.compile(call.target, call.ptr, types)
+            finally:
+                self.ref_stack = saved
+
+        return self._call(("ref", call.ptr, types), body)
+
+    def lower(self) -> list[str | None]:
+        """The rules of the whole schema: rule 0 is the root value; None is a rule with no text."""
+        self.ref_stack = [""]
+        self.rules[0] = self.compile(self.root, "")
+        self.ref_stack = []
+        while self._pending:
+            k, body = self._pending.pop()
+            self.rules[k] = body()
+        return self.rules
 
     # ---------------------------------------------------------------------------- enum / const
     def _value_regex(self, v: Any) -> str:
@@ -1752,7 +1796,7 @@ class _Lowering:
         """An upper bound on the JSON types the schema ``s`` (flattened) accepts."""
         if s is False:
             return frozenset()
-        if s is True or depth > 20:
+        if s is True or isinstance(s, _Call) or depth > 20:
             return _ALL
         t = _ALL
         if "type" in s:
@@ -1777,7 +1821,7 @@ class _Lowering:
         """True only if no JSON value is valid under both (flattened) schemas."""
         if x is False or y is False:
             return True
-        if x is True or y is True or depth > 10:
+        if x is True or y is True or isinstance(x, _Call) or isinstance(y, _Call) or depth > 10:
             return False
         common = self._types_l(x) & self._types_l(y)
         if not common:
@@ -2000,7 +2044,7 @@ class _Lowering:
             if (hi is not None and hi <= k) or (k > 0 and lo <= k):
                 R = None  # never grow past the prefix (a sound over-constraint)
             else:
-                R = self._anything(ptr, _ALL, "items")
+                R = self._json_any(_ALL)
         else:
             R = self.compile(rest, self._cptr(s, ptr, rest_kw)) if (hi is None or hi > k) else None
         if R is None:
@@ -2071,7 +2115,7 @@ class _Lowering:
                             return None
                         continue
                 if schemas[0][0] is None:  # required, declared nowhere: any JSON value
-                    value = self._anything(schemas[0][1], _ALL, "required")
+                    value = self._json_any(_ALL)
                 elif len(schemas) == 1:
                     value = self.compile(schemas[0][0], schemas[0][1])
                 else:
@@ -2117,12 +2161,12 @@ class _Lowering:
             pat, psch = next(iter(pats.items()))
             pp = self._kwp(s, ptr, "patternProperties") + "/" + _esc(pat)
             got = self._pattern(pat, pp, "patternProperties")
-            if got is None:
-                return self._anything(ptr, frozenset({"object"}), "patternProperties")
-            key = _seq('"', got[0], '"')
             if pnames is not _MISSING:
                 self._unsupported("propertyNames", self._kwp(s, ptr, "propertyNames"), "with patternProperties")
-            val_schema, val_ptr = psch, pp
+            if got is None:  # lenient: any name, any value
+                key, val_schema, val_ptr = _STRING, True, pp
+            else:
+                key, val_schema, val_ptr = _seq('"', got[0], '"'), psch, pp
         else:
             if addl is not _MISSING and addl is not True:
                 val_schema, val_ptr = addl, self._kwp(s, ptr, "additionalProperties")
@@ -2130,14 +2174,10 @@ class _Lowering:
                 val_schema, val_ptr = uneval, self._kwp(s, ptr, "unevaluatedProperties")
             else:
                 val_schema, val_ptr = True, ptr
-                if pnames is _MISSING:
-                    return self._anything(ptr, frozenset({"object"}), "additionalProperties")
             if pnames is _MISSING:
                 key = _STRING
             else:
                 key = self.compile(pnames, self._kwp(s, ptr, "propertyNames"), frozenset({"string"}))
-        if val_schema is True and pnames is not _MISSING:
-            return self._anything(ptr, frozenset({"object"}), "additionalProperties")
         value = self.compile(val_schema, val_ptr)
         entry = _seq(key, colon, value)
         lo = 1 if min_p >= 1 else 0
@@ -2392,22 +2432,26 @@ class _Lowering:
 # public API
 
 
-def schema_to_regex(
+def schema_to_rules(
     schema: dict | bool | str,
     *,
     lenient: bool = False,
     whitespace: str = "compact",
     max_whitespace: int = 2,
-) -> str:
-    """A regular expression (Python ``re`` syntax, for :func:`re.fullmatch`) matching JSON texts valid
-    under ``schema``.
+) -> list[str | None]:
+    """The grammar of JSON texts valid under ``schema``: one regular expression per rule (Python
+    ``re`` syntax, full match), rule 0 for the whole value, for
+    :meth:`guidegen.automata.pushdown.Grammar.from_regexes`. Where the language nests without bound
+    (a recursive ``$ref``, a value of any type), a rule's regex holds a
+    :func:`~guidegen.automata.pushdown.call_marker`; a schema without either lowers to one rule with
+    none. A rule that is None derives no text.
 
     ``schema``: a JSON Schema as a dict or boolean (or its JSON text).
 
     ``lenient``: False (default) raises :class:`~guidegen.errors.UnsupportedSchemaError` (``.keyword``,
     ``.pointer``) for anything that cannot be enforced exactly, so every matching text is valid. True
-    over-approximates such keywords instead (drops them, treats ``oneOf`` as ``anyOf``, bounds nesting
-    of unconstrained values and recursion to depth 3) and emits a :class:`SchemaApproximationWarning`
+    over-approximates such keywords instead (drops them, treats an undecidable ``oneOf`` as ``anyOf``,
+    ignores the siblings of a recursive ``$ref``) and emits a :class:`SchemaApproximationWarning`
     naming keyword and pointer.
 
     ``whitespace``: ``"compact"`` (default) allows no whitespace at all (``{"a":1,"b":[true]}``);
@@ -2429,13 +2473,26 @@ def schema_to_regex(
     if not isinstance(max_whitespace, int) or isinstance(max_whitespace, bool) or max_whitespace < 0:
         raise ValueError("max_whitespace must be a non-negative integer")
     ws = "" if whitespace == "compact" or max_whitespace == 0 else _rep("[ \\t\\n\\r]", 0, max_whitespace)
-    low = _Lowering(schema, lenient=lenient, ws=ws or "")
-    rx = low.compile(schema, "")
-    if rx is None:
+    rules = _Lowering(schema, lenient=lenient, ws=ws or "").lower()
+    if rules[0] is None:
         err = SchemaError("the JSON Schema at # accepts no JSON value (nothing to generate)")
         err.pointer = ""  # type: ignore[attr-defined]
         raise err
-    return rx
+    return rules
+
+
+def schema_to_regex(schema: dict | bool | str, **options: Any) -> str:
+    """One regular expression (Python ``re`` syntax, for :func:`re.fullmatch`) matching the JSON texts
+    valid under ``schema``, for schemas whose language is regular; ``options`` and errors as in
+    :func:`schema_to_rules`. A schema that nests without bound (a recursive ``$ref``, a value of any
+    type) is context-free: it raises :class:`~guidegen.errors.SchemaError` (use :func:`schema_to_rules`
+    or :class:`JSONSchemaCompiler`, which run its grammar)."""
+    rules = schema_to_rules(schema, **options)
+    if len(rules) > 1:
+        raise SchemaError("the schema nests without bound (a recursive $ref or a value of any type): its "
+                          "language is context-free, not regular; use schema_to_rules or JSONSchemaCompiler")
+    assert rules[0] is not None
+    return rules[0]
 
 
 def _is_pydantic_model(obj: Any) -> bool:
@@ -2501,16 +2558,21 @@ def _parser_for(spec: Any) -> Callable[[str], Any]:
 
 
 class JSONSchemaCompiler:
-    """The ``"schema"`` constraint compiler: JSON Schema / pydantic model / type hint → DFA constraint."""
+    """The ``"schema"`` constraint compiler: JSON Schema / pydantic model / type hint → a DFA constraint,
+    or a pushdown constraint when the schema nests without bound."""
 
     kind = "schema"
 
     def compile(self, spec: Any, vocab: Any, *, lenient: bool = False, whitespace: str = "compact",
                 **options: Any) -> Any:
-        """Compile ``spec`` for ``vocab``. ``options``: ``max_whitespace`` (see :func:`schema_to_regex`)."""
+        """Compile ``spec`` for ``vocab``. ``options``: ``max_whitespace`` (see :func:`schema_to_rules`)."""
         schema = schema_from_python(spec)
-        regex = schema_to_regex(schema, lenient=lenient, whitespace=whitespace, **options)
-        from ..automata.constraint import DFAConstraint
-        from ..automata.regex import compile_regex
-
-        return DFAConstraint(compile_regex(regex), vocab, parse=_parser_for(spec))
+        rules = schema_to_rules(schema, lenient=lenient, whitespace=whitespace, **options)
+        if len(rules) == 1:
+            assert rules[0] is not None
+            return DFAConstraint(compile_regex(rules[0]), vocab, parse=_parser_for(spec))
+        try:
+            grammar = Grammar.from_regexes(rules, vocab_fingerprint=vocab.fingerprint)
+        except GrammarError as e:
+            raise SchemaError("the JSON Schema has no finite valid value or loops without text: %s" % e) from e
+        return PushdownConstraint(grammar, vocab, parse=_parser_for(spec))
