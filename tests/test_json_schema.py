@@ -526,8 +526,17 @@ def test_formats(fmt: str, good: list[str], bad: list[str]) -> None:
 
 def test_format_unknown_and_on_other_types() -> None:
     with pytest.raises(UnsupportedSchemaError) as e:
-        schema_to_regex({"type": "string", "format": "uri"})
+        schema_to_regex({"type": "string", "format": "iri"})
     assert e.value.keyword == "format" and e.value.pointer == "/format"
+    rx = schema_to_regex({"type": "string", "format": "uri"})
+    assert matches(rx, "https://[::1]:8080/a/b?q=1#f") and matches(rx, "urn:isbn:0451450523")
+    assert not matches(rx, "//no/scheme") and not matches(rx, "http://a b")
+    rx = schema_to_regex({"type": "string", "format": "hostname"})
+    assert matches(rx, "www.example.com") and not matches(rx, "-a.com") and not matches(rx, "a" * 64)
+    rx = schema_to_regex({"type": "string", "format": "duration"})
+    assert matches(rx, "P1Y2M3DT4H5M6S") and matches(rx, "P2W") and not matches(rx, "P1Y2D")
+    rx = schema_to_regex({"type": "string", "format": "ipv6"})
+    assert matches(rx, "::ffff:1.2.3.4") and matches(rx, "1::") and not matches(rx, "1::2::3")
     # formats only constrain strings: exact no-op on integers
     assert re.fullmatch(schema_to_regex({"type": "integer", "format": "int64"}), "42")
 

@@ -491,13 +491,69 @@ _OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
 _ATEXT = "[A-Za-z0-9!#$%&'*+/=?\\^_`{|}~\\-]"
 _LABEL = "[A-Za-z0-9](?:[A-Za-z0-9\\-]{0,61}[A-Za-z0-9])?"
 
+_H16 = "[0-9A-Fa-f]{1,4}"
+_IPV4 = _OCTET + "(?:\\." + _OCTET + "){3}"
+
+
+def _ipv6() -> str:
+    """RFC 4291 text forms: eight groups, or ``::`` standing for at least one zero group, with an
+    optional dotted IPv4 tail counting as two groups."""
+
+    def groups(n: int) -> str:  # exactly n >= 1 groups
+        return _H16 + ("(?::" + _H16 + "){%d}" % (n - 1) if n > 1 else "")
+
+    forms = ["(?:" + _H16 + ":){7}" + _H16, "(?:" + _H16 + ":){6}" + _IPV4]
+    for left in range(0, 8):
+        head = groups(left) if left else ""
+        room = 7 - left  # explicit groups the right side may still hold
+        tail = ["(?:" + _H16 + "(?::" + _H16 + "){0,%d})?" % (room - 1) if room >= 1 else ""]
+        if room >= 2:
+            tail.append("(?:" + _H16 + ":){0,%d}" % (room - 2) + _IPV4)
+        forms.append(head + "::" + ("(?:" + "|".join(tail) + ")" if len(tail) > 1 else tail[0]))
+    return "(?:" + "|".join(forms) + ")"
+
+
+
+
+def _host_label(max_len: int) -> str:
+    """An LDH label of 1..max_len characters without ``--`` in positions 3-4 (RFC 5891 reserves
+    those for A-labels, whose Punycode a regex cannot check)."""
+    a, x = "[A-Za-z0-9]", "[A-Za-z0-9\\-]"
+    return "%s(?:%s?%s|%s(?:-%s|%s%s)|%s(?:-%s|%s%s)%s{0,%d}%s)?" % (a, x, a, x, a, a, a, x, a, a, x, x, max_len - 5, a)
+
+
+# a host name is at most 253 characters: up to 3 labels of 63, or up to 8 labels of 30 (a sound subset)
+_HOSTNAME = "(?:%s(?:\\.%s){0,2}|%s(?:\\.%s){3,7})" % ((_host_label(63),) * 2 + (_host_label(30),) * 2)
+_DUR_TIME = "T(?:[0-9]+H(?:[0-9]+M(?:[0-9]+S)?)?|[0-9]+M(?:[0-9]+S)?|[0-9]+S)"
+_DURATION = ("P(?:(?:[0-9]+Y(?:[0-9]+M(?:[0-9]+D)?)?|[0-9]+M(?:[0-9]+D)?|[0-9]+D)(?:" + _DUR_TIME + ")?|"
+             + _DUR_TIME + "|[0-9]+W)")
+# RFC 3986
+_PCT = "%[0-9A-Fa-f]{2}"
+_SUB = "!$&'()*+,;="
+_UNRESERVED = "A-Za-z0-9\\-._~"
+_PCHAR = "(?:[" + _UNRESERVED + _SUB + ":@]|" + _PCT + ")"
+_SEGMENT_NC = "(?:[" + _UNRESERVED + _SUB + "@]|" + _PCT + ")"  # no colon: a relative path's first segment
+_AUTHORITY = ("(?:(?:[" + _UNRESERVED + _SUB + ":]|" + _PCT + ")*@)?(?:\\[(?:" + _ipv6() + "|v[0-9A-Fa-f]+\\.["
+              + _UNRESERVED + _SUB + ":]+)\\]|(?:[" + _UNRESERVED + _SUB + "]|" + _PCT + ")*)(?::[0-9]*)?")
+_QUERY_FRAGMENT = "(?:\\?(?:" + _PCHAR + "|[/?])*)?(?:#(?:" + _PCHAR + "|[/?])*)?"
+_PATH_TAIL = "(?:/" + _PCHAR + "*)*"
+_URI = ("[A-Za-z][A-Za-z0-9+\\-.]*:(?://" + _AUTHORITY + _PATH_TAIL + "|/(?:" + _PCHAR + "+" + _PATH_TAIL + ")?|"
+        + _PCHAR + "+" + _PATH_TAIL + ")?" + _QUERY_FRAGMENT)
+_RELATIVE_REF = ("(?://" + _AUTHORITY + _PATH_TAIL + "|/(?:" + _PCHAR + "+" + _PATH_TAIL + ")?|" + _SEGMENT_NC + "+"
+                 + _PATH_TAIL + ")?" + _QUERY_FRAGMENT)
+
 # name -> (regex over the string content, min length, max length)
 _FORMATS: dict[str, tuple[str, int, int | None]] = {
+    "duration": (_DURATION, 3, None),
+    "hostname": (_HOSTNAME, 1, 253),
+    "ipv6": (_ipv6(), 2, 45),
+    "uri": (_URI, 2, None),
+    "uri-reference": ("(?:" + _URI + "|" + _RELATIVE_REF + ")", 0, None),
     "date": (_DATE, 10, 10),
     "time": (_TIME, 9, None),
     "date-time": (_DATE + "T" + _TIME, 20, None),
     "uuid": ("%s{8}-%s{4}-%s{4}-%s{4}-%s{12}" % ((_HEX,) * 5), 36, 36),
-    "ipv4": (_OCTET + "(?:\\." + _OCTET + "){3}", 7, 15),
+    "ipv4": (_IPV4, 7, 15),
     "email": (_ATEXT + "+(?:\\." + _ATEXT + "+)*@" + _LABEL + "(?:\\." + _LABEL + ")*", 3, None),
 }
 SUPPORTED_FORMATS = frozenset(_FORMATS)
