@@ -32,7 +32,7 @@ from urllib.parse import unquote
 import pytest
 
 from guidegen.automata.pushdown import Grammar
-from guidegen.errors import SchemaError, UnsupportedSchemaError
+from guidegen.errors import GrammarError, SchemaError, UnsupportedSchemaError
 from guidegen.grammar.json_schema import (
     JSONSchemaCompiler,
     SchemaApproximationWarning,
@@ -73,8 +73,15 @@ def compact(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def matches(rx: str, value: Any) -> bool:
+def matches(rx: "str | Lowered", value: Any) -> bool:
+    if isinstance(rx, Lowered):
+        return bool(rx.match(compact(value)))
     return re.fullmatch(rx, compact(value)) is not None
+
+
+def lower(schema: Any, **options: Any) -> "Lowered":
+    """The schema's language, regular or not (extra properties make most objects context-free)."""
+    return Lowered(schema_to_rules(schema, **options))
 
 
 def grammar_of(schema: Any, **options: Any) -> Grammar:
@@ -243,12 +250,48 @@ def decide(rx: str, pat: "re.Pattern[str]", text: str, seconds: float = 2.0) -> 
     return bool(dfa.accepting[state])
 
 
-def try_compile(schema: Any, **kw: Any) -> str | None:
+class _TooDeep(Exception):
+    pass
+
+
+class Lowered:
+    """A schema's language as :func:`schema_to_rules` lowers it: one regex (decided by ``re``, with the
+    DFA as a fallback) or, when it nests without bound, a pushdown grammar."""
+
+    def __init__(self, rules: list[str | None]) -> None:
+        self.rules = rules
+        self.rx = rules[0] if len(rules) == 1 else None
+        self._pat = re.compile(self.rx) if self.rx is not None else None
+        self.grammar = Grammar.from_regexes(rules) if self.rx is None else None
+
+    def match(self, text: str) -> bool | None:
+        if self.rx is not None:
+            return decide(self.rx, self._pat, text)  # type: ignore[arg-type]
+        assert self.grammar is not None
+        return self.grammar.matches(text)
+
+    def sample(self, choose, max_depth: int = 4) -> str:
+        """A text of the language (:func:`sample_text` per rule, calls expanded); raises ``_TooDeep``
+        when the draw nests past ``max_depth`` calls."""
+        def expand(k: int, depth: int) -> str:
+            if depth > max_depth:
+                raise _TooDeep()
+            text = sample_text(self.rules[k], choose)  # type: ignore[arg-type]
+            return "".join(expand(ord(ch) - 0xD800, depth + 1) if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in text)
+
+        return expand(0, 0)
+
+
+def try_compile(schema: Any, **kw: Any) -> Lowered | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return schema_to_regex(schema, **kw)
+            rules = schema_to_rules(schema, **kw)
     except (UnsupportedSchemaError, SchemaError):
+        return None
+    try:
+        return Lowered(rules)
+    except GrammarError:  # a rule's automaton is over the state limit: JSONSchemaCompiler refuses it too
         return None
 
 
@@ -371,15 +414,15 @@ def test_compact_basics() -> None:
 
 def test_flexible_whitespace() -> None:
     schema = {"type": "object", "properties": {"a": {"type": "array", "items": {"type": "integer"}}}, "required": ["a"]}
-    rx = schema_to_regex(schema, whitespace="flexible")
-    assert re.fullmatch(rx, '{"a": [1, 2]}')
-    assert re.fullmatch(rx, '{\n "a" : [ 1 ,\n 2 ]\n}')
-    assert re.fullmatch(rx, '{"a":[1,2]}')
-    assert not re.fullmatch(rx, '{"a":   [1]}')  # at most 2 whitespace characters per gap
-    assert re.fullmatch(schema_to_regex(schema, whitespace="flexible", max_whitespace=4), '{"a":   [1]}')
-    assert not re.fullmatch(rx, ' {"a":[1]}')  # none around the whole value
+    rx = lower(schema, whitespace="flexible")
+    assert rx.match('{"a": [1, 2]}')
+    assert rx.match('{\n "a" : [ 1 ,\n 2 ]\n}')
+    assert rx.match('{"a":[1,2]}')
+    assert not rx.match('{"a":   [1]}')  # at most 2 whitespace characters per gap
+    assert lower(schema, whitespace="flexible", max_whitespace=4).match('{"a":   [1]}')
+    assert not rx.match(' {"a":[1]}')  # none around the whole value
     with pytest.raises(ValueError):
-        schema_to_regex(schema, whitespace="pretty")
+        lower(schema, whitespace="pretty")
 
 
 def test_optional_properties_all_in_order_subsets() -> None:
@@ -389,7 +432,7 @@ def test_optional_properties_all_in_order_subsets() -> None:
     for required in ([], ["c"], ["a", "d"]):
         schema = {"type": "object", "properties": {n: {"const": i} for i, n in enumerate(names)},
                   "required": required, "additionalProperties": False}
-        rx = schema_to_regex(schema)
+        rx = lower(schema)
         v = validator(schema)
         for k in range(len(names) + 1):
             for combo in itertools.permutations(names, k):
@@ -398,15 +441,33 @@ def test_optional_properties_all_in_order_subsets() -> None:
                 assert matches(rx, obj) == (in_order and v.is_valid(obj)), (required, combo)
     # linear, not exponential, size
     big = {"type": "object", "properties": {"p%d" % i: {"type": "boolean"} for i in range(60)}}
-    assert len(schema_to_regex(big)) < 20000
+    assert len(lower(big, extra_properties=False).rx or "") < 20000
+
+
+def test_extra_properties_follow_the_declared_ones() -> None:
+    schema = {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "string"}},
+              "required": ["a"], "dependentRequired": {"t": ["b"]}}
+    rx = lower(schema)
+    v = validator(schema)
+    for obj, ok in [({"a": 1, "x": [{"y": None}]}, True), ({"a": 1, "b": "s", "zz": 2, "\n": "é"}, True),
+                    ({"a": 1, "a\"": 1}, True), ({"x": 1, "a": 1}, False),  # extras only after the declared
+                    ({"a": 1, "t": 1}, False)]:  # a dependency trigger is never an extra
+        assert matches(rx, obj) == ok, obj
+        assert not ok or v.is_valid(obj)
+    assert not rx.match('{"a":1,"b":"s","b":"t"}')  # a declared name is never an extra
+    assert not rx.match('{"a":1,"\\u0078":1}')  # extra names are written canonically
+    typed = lower({"type": "object", "properties": {"a": {"type": "null"}}, "additionalProperties": {"type": "integer"}})
+    assert matches(typed, {"a": None, "n": 3}) and not matches(typed, {"a": None, "n": "3"})
+    declared_only = lower(schema, extra_properties=False)
+    assert declared_only.rx is not None and not matches(declared_only, {"a": 1, "x": 1})
 
 
 def test_min_properties_one() -> None:
     schema = {"type": "object", "properties": {"a": {"type": "null"}, "b": {"type": "null"}}, "minProperties": 1}
-    rx = schema_to_regex(schema)
+    rx = lower(schema)
     assert not matches(rx, {}) and matches(rx, {"a": None}) and matches(rx, {"b": None})
     with pytest.raises(UnsupportedSchemaError) as e:
-        schema_to_regex({**schema, "minProperties": 2})
+        lower({**schema, "minProperties": 2})
     assert e.value.keyword == "minProperties" and e.value.pointer == "/minProperties"
 
 
@@ -588,7 +649,7 @@ def test_dependencies_case_split() -> None:
     schema = {"type": "object", "properties": {n: {"type": "integer"} for n in "abcd"},
               "dependentRequired": {"a": ["c"], "d": ["b"]},
               "dependentSchemas": {"b": {"properties": {"c": {"const": 1}}}}}
-    rx = schema_to_regex(schema)
+    rx = lower(schema)
     v = validator(schema)
     valid = 0
     for k in range(5):
@@ -600,7 +661,7 @@ def test_dependencies_case_split() -> None:
     assert valid > 10
     old = {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object",
            "properties": {"x": {"type": "string"}, "y": {"type": "string"}}, "dependencies": {"x": ["y"]}}
-    rx = schema_to_regex(old)
+    rx = lower(old)
     assert matches(rx, {"x": "1", "y": "2"}) and matches(rx, {"y": "2"}) and not matches(rx, {"x": "1"})
 
 
@@ -625,12 +686,12 @@ def test_maps_and_property_names() -> None:
 
 
 def test_any_of_one_of() -> None:
-    rx = schema_to_regex({"anyOf": [{"type": "string", "maxLength": 1}, {"type": "string", "minLength": 3}]})
+    rx = lower({"anyOf": [{"type": "string", "maxLength": 1}, {"type": "string", "minLength": 3}]})
     assert matches(rx, "a") and matches(rx, "abc") and not matches(rx, "ab")
-    rx = schema_to_regex({"oneOf": [{"type": "string"}, {"type": "integer"}]})
+    rx = lower({"oneOf": [{"type": "string"}, {"type": "integer"}]})
     assert matches(rx, "a") and matches(rx, 1)
     # discriminator
-    rx = schema_to_regex({"oneOf": [
+    rx = lower({"oneOf": [
         {"type": "object", "properties": {"kind": {"const": "a"}, "x": {"type": "integer"}}, "required": ["kind"]},
         {"type": "object", "properties": {"kind": {"const": "b"}, "y": {"type": "string"}}, "required": ["kind"]},
     ]})
@@ -639,7 +700,7 @@ def test_any_of_one_of() -> None:
     # exclusive by required keys
     schema = {"type": "object", "properties": {"r": {"type": "integer"}, "w": {"type": "integer"}, "h": {"type": "integer"}},
               "oneOf": [{"required": ["r"]}, {"required": ["w", "h"]}]}
-    rx = schema_to_regex(schema)
+    rx = lower(schema)
     v = validator(schema)
     for obj in [{"r": 1}, {"w": 1, "h": 2}, {"r": 1, "w": 1, "h": 2}, {}, {"r": 1, "w": 2}]:
         if matches(rx, obj):
@@ -648,13 +709,13 @@ def test_any_of_one_of() -> None:
     # overlapping branches
     bad = {"oneOf": [{"type": "string", "maxLength": 5}, {"type": "string", "minLength": 3}]}
     with pytest.raises(UnsupportedSchemaError) as e:
-        schema_to_regex(bad)
+        lower(bad)
     assert e.value.keyword == "oneOf" and e.value.pointer == "/oneOf"
     with pytest.warns(SchemaApproximationWarning, match="oneOf"):
-        rx = schema_to_regex(bad, lenient=True)
+        rx = lower(bad, lenient=True)
     assert matches(rx, "abcd")
     # a null branch next to an untyped one keeps only what is exclusive
-    rx = schema_to_regex({"oneOf": [{"type": "null"}, {"properties": {"a": {"type": "integer"}}}]})
+    rx = lower({"oneOf": [{"type": "null"}, {"properties": {"a": {"type": "integer"}}}]})
     assert matches(rx, {"a": 1}) and not matches(rx, None)
 
 
@@ -667,14 +728,14 @@ def test_refs_and_all_of() -> None:
                        "t": {"allOf": [{"$ref": "#/definitions/name"}], "description": "x"}},
         "required": ["n"],
     }
-    rx = schema_to_regex(schema)
+    rx = lower(schema)
     assert matches(rx, {"n": 1, "s": "ab", "t": "x"}) and not matches(rx, {"n": 0})
     assert not matches(rx, {"n": 1, "s": "abc"}) and not matches(rx, {"n": 1, "s": ""})
-    rx = schema_to_regex({"allOf": [{"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]},
+    rx = lower({"allOf": [{"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]},
                                     {"properties": {"b": {"type": "string"}}, "required": ["b"]}]})
     assert matches(rx, {"a": 1, "b": "x"}) and not matches(rx, {"a": 1})
     with pytest.raises(UnsupportedSchemaError) as e:
-        schema_to_regex({"allOf": [{"type": "string", "pattern": "a"}, {"type": "string", "pattern": "b"}]})
+        lower({"allOf": [{"type": "string", "pattern": "a"}, {"type": "string", "pattern": "b"}]})
     assert e.value.keyword == "allOf"
 
 
@@ -717,19 +778,18 @@ def _tiny_vocab() -> Any:
 
 
 def test_booleans_and_unconstrained() -> None:
-    rx = schema_to_regex({"type": "object", "properties": {"a": False, "b": {"type": "null"}}})
+    rx = lower({"type": "object", "properties": {"a": False, "b": {"type": "null"}}})
     assert matches(rx, {"b": None}) and not matches(rx, {"a": None})
     with pytest.raises(SchemaError):
-        schema_to_regex(False)
+        lower(False)
     with pytest.raises(SchemaError):
-        schema_to_regex({"type": "object", "properties": {"a": False}, "required": ["a"]})
+        lower({"type": "object", "properties": {"a": False}, "required": ["a"]})
     g = grammar_of(True)
     assert all(grammar_matches(g, v) for v in [None, 1, "s", [1, {"a": []}], {"": {"": [True]}}])
-    g = grammar_of({"type": "object", "properties": {"meta": {}}})
+    g = grammar_of({"type": "object", "properties": {"meta": {}}}, extra_properties=False)
     assert grammar_matches(g, {"meta": [{"x": 1}]}) and not grammar_matches(g, {"meta": [{"x": 1}], "y": 1})
     # {} is fine where only scalars can occur
-    assert re.fullmatch(schema_to_regex({"type": "object", "additionalProperties": {"type": "integer"},
-                                         "propertyNames": {}}), '{"a":1}')
+    assert lower({"type": "object", "additionalProperties": {"type": "integer"}, "propertyNames": {}}).match('{"a":1}')
     # required without a schema: any JSON value
     g = grammar_of({"type": "object", "properties": {"a": {"type": "string"}}, "dependentRequired": {"a": ["b"]}})
     assert grammar_matches(g, {"a": "x", "b": [{}]}) and not grammar_matches(g, {"a": "x"})
@@ -798,12 +858,12 @@ def test_pydantic_models_and_type_hints() -> None:
 
     schema = schema_from_python(Order)
     assert schema == Order.model_json_schema()
-    rx = schema_to_regex(schema)
+    rx = lower(schema)
     text = '{"id":7,"items":[{"name":"x","qty":2,"tag":"a"},{"name":"y","qty":99,"tag":null}],"price":12.5}'
-    assert re.fullmatch(rx, text)
+    assert rx.match(text)
     order = parse_json_value(text, Order)
     assert isinstance(order, Order) and order.items[1].qty == 99
-    assert not re.fullmatch(rx, text.replace('"qty":2', '"qty":0'))
+    assert not rx.match(text.replace('"qty":2', '"qty":0'))
     assert schema_from_python({"type": "null"}) == {"type": "null"}
     assert schema_from_python(list[int]) == {"items": {"type": "integer"}, "type": "array"}
     assert parse_json_value("[1,2]", list[int]) == [1, 2]
@@ -847,13 +907,12 @@ def suite_report(whitespace: str = "compact") -> dict[str, Counter]:
         c = Counter()
         for group in json.loads(f.read_text(encoding="utf-8")):
             c["schemas"] += 1
-            rx = try_compile(group["schema"], whitespace=whitespace)
-            if rx is None:
+            lang = try_compile(group["schema"], whitespace=whitespace)
+            if lang is None:
                 continue
             c["compiled"] += 1
-            pat = re.compile(rx)
             for t in group["tests"]:
-                hit = decide(rx, pat, serialize(t["data"], group["schema"], seps))
+                hit = lang.match(serialize(t["data"], group["schema"], seps))
                 if hit is None:
                     c["undecided"] += 1
                     continue
@@ -905,14 +964,13 @@ def _bench_sample(per_subset: int = 25, max_bytes: int = 15000) -> list[dict]:
 def bench_check(entry: dict, whitespace: str = "compact") -> Counter:
     data = json.loads((BENCH / entry["file"]).read_text(encoding="utf-8"))
     c = Counter(files=1)
-    rx = try_compile(data["schema"], whitespace=whitespace)
-    if rx is None:
+    lang = try_compile(data["schema"], whitespace=whitespace)
+    if lang is None:
         return c
     c["compiled"] += 1
-    pat = re.compile(rx)
     seps = (",", ":") if whitespace == "compact" else (", ", ": ")
     for t in data["tests"]:
-        hit = decide(rx, pat, serialize(t["data"], data["schema"], seps))
+        hit = lang.match(serialize(t["data"], data["schema"], seps))
         if hit is None:
             c["undecided"] += 1
             continue
@@ -965,25 +1023,22 @@ HANDWRITTEN = [
 
 
 @lru_cache(maxsize=1)
-def _property_corpus() -> tuple[tuple[Any, str], ...]:
-    out: list[tuple[Any, str]] = []
-    for schema in HANDWRITTEN:
-        out.append((schema, schema_to_regex(schema)))
+def _property_corpus() -> tuple[tuple[Any, Lowered], ...]:
+    out: list[tuple[Any, Lowered]] = []
+    schemas = list(HANDWRITTEN)
     for f in _suite_files():
-        for group in json.loads(f.read_text(encoding="utf-8")):
-            rx = try_compile(group["schema"])
-            if rx is not None and len(rx) < 20000:
-                out.append((group["schema"], rx))
+        schemas += [group["schema"] for group in json.loads(f.read_text(encoding="utf-8"))]
     for e in _bench_sample(per_subset=4, max_bytes=6000):
-        data = json.loads((BENCH / e["file"]).read_text(encoding="utf-8"))  # type: ignore[operator]
-        rx = try_compile(data["schema"])
-        if rx is not None and len(rx) < 20000:
-            out.append((data["schema"], rx))
+        schemas.append(json.loads((BENCH / e["file"]).read_text(encoding="utf-8"))["schema"])  # type: ignore[operator]
+    for schema in schemas:
+        lang = try_compile(schema)
+        if lang is not None and sum(len(r or "") for r in lang.rules) < 20000:
+            out.append((schema, lang))
     return tuple(out)
 
 
-def _check_sampled(schema: Any, rx: str, text: str) -> None:
-    assert re.fullmatch(rx, text), "sampler produced a non-matching text %r" % text
+def _check_sampled(schema: Any, lang: Lowered, text: str) -> None:
+    assert lang.match(text), "sampler produced a text outside the language %r" % text
     value = json.loads(text)
     try:
         v = validator(schema)
@@ -997,7 +1052,7 @@ def _check_sampled(schema: Any, rx: str, text: str) -> None:
 
 
 def test_sampled_texts_are_valid_property() -> None:
-    from hypothesis import HealthCheck, given, settings
+    from hypothesis import HealthCheck, assume, given, settings
     from hypothesis import strategies as st
 
     corpus = _property_corpus()
@@ -1007,9 +1062,12 @@ def test_sampled_texts_are_valid_property() -> None:
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(st.data())
     def check(data) -> None:
-        schema, rx = corpus[data.draw(st.integers(0, len(corpus) - 1), label="schema")]
-        text = sample_text(rx, lambda lo, hi: data.draw(st.integers(lo, hi)))
-        _check_sampled(schema, rx, text)
+        schema, lang = corpus[data.draw(st.integers(0, len(corpus) - 1), label="schema")]
+        try:
+            text = lang.sample(lambda lo, hi: data.draw(st.integers(lo, hi)))
+        except _TooDeep:
+            assume(False)
+        _check_sampled(schema, lang, text)
 
     check()
 
@@ -1019,9 +1077,16 @@ def test_sampled_texts_are_valid_sweep() -> None:
     import random
 
     rng = random.Random(1234)
-    for schema, rx in _property_corpus():
+    grammars = 0
+    for schema, lang in _property_corpus():
+        grammars += lang.rx is None
         for _ in range(3):
-            _check_sampled(schema, rx, sample_text(rx, rng.randint))
+            try:
+                text = lang.sample(rng.randint)
+            except _TooDeep:
+                continue
+            _check_sampled(schema, lang, text)
+    assert grammars > 20
 
 
 # ================================================================================================

@@ -93,14 +93,9 @@ class Grammar:
         return cls(dfas, names)
 
     def _set_tables(self, trans: np.ndarray, accept: np.ndarray, calls: list[list[tuple[int, int]]]) -> None:
-        n = trans.shape[0]
-        off = np.zeros(n + 1, dtype=np.int32)
-        off[1:] = np.cumsum([len(c) for c in calls])
         self.trans = trans
         self.accept = accept
-        self.call_off = off
-        self.call_rule = np.array([j for cs in calls for j, _ in cs], dtype=np.int32)
-        self.call_ret = np.array([r for cs in calls for _, r in cs], dtype=np.int32)
+        self.call_off, self.call_rule, self.call_ret = _call_arrays(calls)
         self.calls = [tuple(cs) for cs in calls]
         for a in (self.trans, self.accept, self.call_off, self.call_rule, self.call_ret, self.rule_start):
             a.setflags(write=False)
@@ -225,22 +220,13 @@ def _extract_calls(trans: np.ndarray, rule_start: np.ndarray, names: Sequence[st
     return calls
 
 
-def _reachable(trans: np.ndarray, calls: list[list[tuple[int, int]]], start: int, usable: np.ndarray) -> list[int]:
-    """States reachable from ``start`` by bytes and by calls to ``usable`` rules (their resume states)."""
-    seen = {start}
-    todo = [start]
-    while todo:
-        g = todo.pop()
-        row = trans[g]
-        for h in np.unique(row[row >= 0]).tolist():
-            if h not in seen:
-                seen.add(h)
-                todo.append(h)
-        for j, ret in calls[g]:
-            if usable[j] and ret not in seen:
-                seen.add(ret)
-                todo.append(ret)
-    return list(seen)
+def _call_arrays(calls: list[list[tuple[int, int]]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The call edges as CSR arrays ``(call_off, call_rule, call_ret)``."""
+    off = np.zeros(len(calls) + 1, dtype=np.int32)
+    off[1:] = np.cumsum([len(c) for c in calls])
+    rule = np.array([j for cs in calls for j, _ in cs], dtype=np.int32)
+    ret = np.array([r for cs in calls for _, r in cs], dtype=np.int32)
+    return off, rule, ret
 
 
 def _trim(trans: np.ndarray, accept: np.ndarray, calls: list[list[tuple[int, int]]], rule_start: np.ndarray,
@@ -249,11 +235,12 @@ def _trim(trans: np.ndarray, accept: np.ndarray, calls: list[list[tuple[int, int
     on ``trans``); returns the calls left. Raises when the start rule derives nothing."""
     n_rules = len(rule_start)
     productive = np.zeros(n_rules, dtype=np.bool_)
+    off, rule, ret = _call_arrays(calls)
     changed = True
     while changed:  # a rule is productive when it completes using productive callees only
         changed = False
         for r in np.flatnonzero(~productive).tolist():
-            if accept[_reachable(trans, calls, int(rule_start[r]), productive)].any():
+            if (accept & kernels.reachable(trans, off, rule, ret, np.int64(rule_start[r]), productive)).any():
                 productive[r] = changed = True
     if not productive[0]:
         raise GrammarError(f"the start rule ({names[0]}) derives no finite text")

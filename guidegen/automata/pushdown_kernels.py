@@ -167,6 +167,34 @@ def walk_stack(
     return n_pops
 
 
+@njit(cache=True, nogil=True)
+def reachable(trans, call_off, call_rule, call_ret, start, usable):
+    """bool[n_states]: the states reachable from ``start`` by bytes and by calls to ``usable`` rules
+    (to their resume states: a rule is entered and left as a whole)."""
+    n = trans.shape[0]
+    seen = np.zeros(n, dtype=np.bool_)
+    stack = np.empty(n, dtype=np.int64)
+    seen[start] = True
+    stack[0] = start
+    sp = 1
+    while sp > 0:
+        sp -= 1
+        g = stack[sp]
+        for b in range(256):
+            h = trans[g, b]
+            if h >= 0 and not seen[h]:
+                seen[h] = True
+                stack[sp] = h
+                sp += 1
+        for e in range(call_off[g], call_off[g + 1]):
+            h = call_ret[e]
+            if usable[call_rule[e]] and not seen[h]:
+                seen[h] = True
+                stack[sp] = h
+                sp += 1
+    return seen
+
+
 def warmup() -> None:
     """Compile :func:`walk_stack` for the argument types :mod:`.pushdown` passes (a tiny grammar)."""
     from .kernels import pack_trie
@@ -183,6 +211,7 @@ def warmup() -> None:
     walk_stack(trans, accept, np.zeros(3, dtype=np.int32), i32, i32, np.zeros(1, dtype=np.int32),
                np.zeros(1, dtype=np.int32), np.zeros(1, dtype=np.int64), True, nodes, np.int64(0), np.int64(2),
                np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64), i32, np.int64(depth), words, pops)
+    reachable(trans, np.zeros(3, dtype=np.int32), i32, i32, np.int64(0), np.zeros(1, dtype=np.bool_))
 
 
 if __name__ == "__main__":

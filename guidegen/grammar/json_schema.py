@@ -66,7 +66,7 @@ from ..automata.codepoints import MAX_CODE_POINT, CodePoints, complement, inters
 from ..automata.constraint import DFAConstraint
 from ..automata.pushdown import Grammar, PushdownConstraint, call_marker
 from ..automata.regex import compile_regex
-from ..errors import GrammarError, SchemaError, UnsupportedSchemaError
+from ..errors import GrammarError, RegexError, SchemaError, UnsupportedSchemaError
 
 __all__ = [
     "schema_to_rules",
@@ -295,7 +295,8 @@ _STR_CHAR = (
     "|\\\\u[dD][89abAB][0-9a-fA-F]{2}\\\\u[dD][c-fC-F][0-9a-fA-F]{2})"
 )
 # one character as json.dumps(ensure_ascii=False) writes it
-_CANON_CHAR = '(?:[^"\\\\\\x00-\\x1f]|\\\\["\\\\bfnrt]|\\\\u00(?:0[0-7bef]|1[0-9a-f]))'
+_CANON_ESCAPE = '\\\\(?:["\\\\bfnrt]|u00(?:0[0-7bef]|1[0-9a-f]))'
+_CANON_CHAR = '(?:[^"\\\\\\x00-\\x1f]|' + _CANON_ESCAPE + ")"
 _STRING = '"' + _STR_CHAR + '*"'
 _INTEGER = "-?(?:0|[1-9][0-9]*)"
 _NUMBER = "-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
@@ -304,6 +305,50 @@ _NONINT = "-?(?:0|[1-9][0-9]*)\\.[0-9]*[1-9][0-9]*"  # non-integral numbers (fra
 
 def _canon_str(s: str) -> str:
     return _lit(json.dumps(s, ensure_ascii=False))
+
+
+# every escape json.dumps(ensure_ascii=False) writes
+_CANON_ESCAPES = tuple(_SHORT_ESCAPES[c] if c in _SHORT_ESCAPES else "\\u%04x" % c
+                       for c in sorted(set(range(0x20)) | {0x22, 0x5C}))
+
+
+def _canon_units(name: str) -> list[str]:
+    """``name`` as json.dumps writes it, split into characters and escapes."""
+    body = json.dumps(name, ensure_ascii=False)[1:-1]
+    units, i = [], 0
+    while i < len(body):
+        n = 1 if body[i] != "\\" else (6 if body[i + 1] == "u" else 2)
+        units.append(body[i:i + n])
+        i += n
+    return units
+
+
+def _string_except(names: Iterable[str]) -> str:
+    """A canonically written JSON string (see ``_CANON_CHAR``) whose value is none of ``names``.
+
+    Canonical writing makes "the same name" mean "the same text", so excluding the names' own
+    texts is exact; the regex follows the names' trie."""
+    trie: dict = {}
+    for name in names:
+        node = trie
+        for u in _canon_units(name):
+            node = node.setdefault(u, {})
+        node[""] = {}  # end marker
+
+    def rest(node: dict) -> str:
+        plain = [u for u in node if len(u) == 1]
+        if any(len(u) > 1 for u in node):
+            escapes = [_lit(e) for e in _CANON_ESCAPES if e not in node]
+        else:
+            escapes = [_CANON_ESCAPE]
+        other_plain = '[^"\\\\\\x00-\\x1f' + "".join(_class_char(ord(c)) for c in sorted(plain)) + "]"
+        parts = ["(?:" + "|".join([other_plain] + escapes) + ")" + _CANON_CHAR + "*"]
+        parts += [_lit(u) + rest(child) for u, child in node.items() if u]
+        if "" not in node:
+            parts.append("")
+        return "(?:" + "|".join(parts) + ")"
+
+    return '"' + rest(trie) + '"'
 
 
 # ==================================================================================================
@@ -1181,10 +1226,11 @@ for _k in ("minLength", "maxLength", "minItems", "maxItems", "minProperties", "m
 
 
 class _Lowering:
-    def __init__(self, root: Any, *, lenient: bool, ws: str) -> None:
+    def __init__(self, root: Any, *, lenient: bool, ws: str, extra_properties: bool) -> None:
         self.root = root
         self.lenient = lenient
         self.ws = ws
+        self.extra_properties = extra_properties
         self.sep = ws + "," + ws
         self.colon = ws + ":" + ws
         self.ptrs: dict[int, str] = {}
@@ -2204,7 +2250,16 @@ class _Lowering:
                 if max_p < len(must):
                     return None
                 self._unsupported("maxProperties", self._kwp(s, ptr, "maxProperties"))
-            members = self._members(entries, nonempty)
+            extra = self._extra_member(s, ptr, addl, uneval, pats, pnames, max_p)
+            if extra is None:
+                members = self._members(entries, nonempty)
+            else:  # undeclared properties may follow the declared ones
+                more = _rep(sep + extra, 0, None)
+                if must:
+                    members = _seq(self._members(entries, False), more)
+                else:
+                    members = _alt([_seq(self._members(entries, True), more), _seq(extra, more)]
+                                   + ([] if nonempty else [""]))
             return _seq("\\{", ws, members, ws, "\\}")
         # no named properties: a map
         for kw in ("dependentRequired", "dependencies", "dependentSchemas"):
@@ -2249,6 +2304,31 @@ class _Lowering:
             if lo == 0:
                 members = _opt(members)
         return _seq("\\{", ws, members, ws, "\\}")
+
+    def _extra_member(self, s: dict, ptr: str, addl: Any, uneval: Any, pats: dict, pnames: Any,
+                      max_p: int | None) -> str | None:
+        """A call to the rule ``"name":value`` of a property the schema does not declare, when one is
+        allowed and can be constrained exactly: names are written canonically and differ from every
+        declared, required or dependency-triggering name; values follow ``additionalProperties``. None
+        when no undeclared property is generated (a sound restriction where names would need
+        patternProperties, propertyNames, unevaluatedProperties or a property count).
+
+        A rule of its own keeps the name automaton (a trie of the excluded names) out of the object's
+        regex, which it would otherwise multiply."""
+        if (not self.extra_properties or addl is False or pats or pnames is not _MISSING or uneval is not _MISSING
+                or max_p is not None):
+            return None
+        if addl is _MISSING or addl is True:
+            value = self._json_any(_ALL)
+        else:
+            value = self.compile(addl, self._kwp(s, ptr, "additionalProperties"))
+            if value is None:
+                return None
+        names = set(s.get("properties", {})) | set(s.get("required", []))
+        for kw in ("dependentRequired", "dependencies", "dependentSchemas"):
+            names |= set(s.get(kw) or {})
+        excluded = tuple(sorted(names))
+        return self._call(("extra", excluded, value), lambda: _string_except(excluded) + self.colon + value)
 
     def _split_dependencies(self, s: dict, ptr: str, pending: list[tuple[str, str, Any]]) -> str | None:
         """Exact case split of dependentRequired / dependencies / dependentSchemas: for every trigger
@@ -2494,6 +2574,7 @@ def schema_to_rules(
     lenient: bool = False,
     whitespace: str = "compact",
     max_whitespace: int = 2,
+    extra_properties: bool = True,
 ) -> list[str | None]:
     """The grammar of JSON texts valid under ``schema``: one regular expression per rule (Python
     ``re`` syntax, full match), rule 0 for the whole value, for
@@ -2515,6 +2596,10 @@ def schema_to_rules(
     carriage return) after every ``{ [ , :`` and before every ``} ] , :``. Never before or after the
     whole value.
 
+    ``extra_properties``: True (default) lets an object that allows undeclared properties have them,
+    after the declared ones (names written canonically); False generates declared properties only
+    (a sound restriction: every text is still valid).
+
     Malformed schemas (a keyword with a value of the wrong kind, an unknown type name, a ``$ref`` that
     does not resolve, an invalid ``pattern``, a schema that accepts nothing) raise
     :class:`~guidegen.errors.SchemaError` naming the JSON pointer.
@@ -2529,7 +2614,7 @@ def schema_to_rules(
     if not isinstance(max_whitespace, int) or isinstance(max_whitespace, bool) or max_whitespace < 0:
         raise ValueError("max_whitespace must be a non-negative integer")
     ws = "" if whitespace == "compact" or max_whitespace == 0 else _rep("[ \\t\\n\\r]", 0, max_whitespace)
-    rules = _Lowering(schema, lenient=lenient, ws=ws or "").lower()
+    rules = _Lowering(schema, lenient=lenient, ws=ws or "", extra_properties=extra_properties).lower()
     if rules[0] is None:
         err = SchemaError("the JSON Schema at # accepts no JSON value (nothing to generate)")
         err.pointer = ""  # type: ignore[attr-defined]
@@ -2621,7 +2706,8 @@ class JSONSchemaCompiler:
 
     def compile(self, spec: Any, vocab: Any, *, lenient: bool = False, whitespace: str = "compact",
                 **options: Any) -> Any:
-        """Compile ``spec`` for ``vocab``. ``options``: ``max_whitespace`` (see :func:`schema_to_rules`)."""
+        """Compile ``spec`` for ``vocab``. ``options``: ``max_whitespace``, ``extra_properties`` (see
+        :func:`schema_to_rules`)."""
         schema = schema_from_python(spec)
         rules = schema_to_rules(schema, lenient=lenient, whitespace=whitespace, **options)
         if len(rules) == 1:
@@ -2630,5 +2716,7 @@ class JSONSchemaCompiler:
         try:
             grammar = Grammar.from_regexes(rules, vocab_fingerprint=vocab.fingerprint)
         except GrammarError as e:
+            if isinstance(e.__cause__, RegexError):  # a rule's automaton is too large, as for a single regex
+                raise e.__cause__ from None
             raise SchemaError("the JSON Schema has no finite valid value or loops without text: %s" % e) from e
         return PushdownConstraint(grammar, vocab, parse=_parser_for(spec))
