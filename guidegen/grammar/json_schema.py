@@ -327,7 +327,9 @@ def _string_except(names: Iterable[str]) -> str:
     """A canonically written JSON string (see ``_CANON_CHAR``) whose value is none of ``names``.
 
     Canonical writing makes "the same name" mean "the same text", so excluding the names' own
-    texts is exact; the regex follows the names' trie."""
+    texts is exact. Over the names' trie, such a text either leaves the trie (a prefix of a name,
+    then a character no name continues it with, then anything) or stops at a node that ends no
+    name; the "then anything" is written once."""
     trie: dict = {}
     for name in names:
         node = trie
@@ -335,20 +337,24 @@ def _string_except(names: Iterable[str]) -> str:
             node = node.setdefault(u, {})
         node[""] = {}  # end marker
 
-    def rest(node: dict) -> str:
-        plain = [u for u in node if len(u) == 1]
+    def leave(node: dict) -> str:
+        plain = sorted(u for u in node if len(u) == 1)
         if any(len(u) > 1 for u in node):
             escapes = [_lit(e) for e in _CANON_ESCAPES if e not in node]
         else:
             escapes = [_CANON_ESCAPE]
-        other_plain = '[^"\\\\\\x00-\\x1f' + "".join(_class_char(ord(c)) for c in sorted(plain)) + "]"
-        parts = ["(?:" + "|".join([other_plain] + escapes) + ")" + _CANON_CHAR + "*"]
-        parts += [_lit(u) + rest(child) for u, child in node.items() if u]
-        if "" not in node:
-            parts.append("")
+        parts = ['[^"\\\\\\x00-\\x1f' + "".join(_class_char(ord(c)) for c in plain) + "]"] + escapes
+        parts += [_lit(u) + leave(child) for u, child in node.items() if u]
         return "(?:" + "|".join(parts) + ")"
 
-    return '"' + rest(trie) + '"'
+    def stop(node: dict) -> str | None:
+        parts = [] if "" in node else [""]
+        parts += [_lit(u) + x for u, child in node.items() if u and (x := stop(child)) is not None]
+        return "(?:" + "|".join(parts) + ")" if parts else None
+
+    stops = stop(trie)
+    return '"(?:' + leave(trie) + _CANON_CHAR + "*" + ("|" + stops if stops is not None else "") + ')"'
+
 
 
 # ==================================================================================================
