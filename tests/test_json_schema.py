@@ -586,9 +586,21 @@ def test_formats(fmt: str, good: list[str], bad: list[str]) -> None:
 
 
 def test_format_unknown_and_on_other_types() -> None:
-    with pytest.raises(UnsupportedSchemaError) as e:
-        schema_to_regex({"type": "string", "format": "iri"})
-    assert e.value.keyword == "format" and e.value.pointer == "/format"
+    for schema, kw in [({"type": "string", "format": "idn-hostname"}, "format"),
+                       ({"type": "string", "format": "uri", "pattern": "^a"}, "format"),
+                       ({"type": "string", "format": "uri", "maxLength": 9}, "maxLength")]:
+        with pytest.raises(UnsupportedSchemaError) as e:
+            schema_to_regex(schema)
+        assert e.value.keyword == kw and e.value.pointer == "/" + kw
+    assert schema_to_regex({"type": "string", "format": "uuid", "maxLength": 36})  # the format fits the bound
+    rx = schema_to_regex({"type": "string", "format": "iri"})
+    assert matches(rx, "http://例え.jp/パス?q=値") and not matches(rx, "例え")
+    rx = schema_to_regex({"type": "string", "format": "uri-template"})
+    assert matches(rx, "http://example.com/{user}/{+path}{?x,y*,z:3}") and not matches(rx, "http://e/{")
+    rx = schema_to_regex({"type": "string", "format": "byte"})
+    assert matches(rx, "aGk=") and not matches(rx, "aGk")
+    rx = schema_to_regex({"type": "string", "format": "json-pointer"})
+    assert matches(rx, "/a~1b/0") and matches(rx, "") and not matches(rx, "a") and not matches(rx, "/~2")
     rx = schema_to_regex({"type": "string", "format": "uri"})
     assert matches(rx, "https://[::1]:8080/a/b?q=1#f") and matches(rx, "urn:isbn:0451450523")
     assert not matches(rx, "//no/scheme") and not matches(rx, "http://a b")

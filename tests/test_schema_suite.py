@@ -76,7 +76,11 @@ def _format_group(fmt: str) -> dict[tuple[str, str, str], str]:
 KNOWN_OVER_CONSTRAINTS: dict[tuple[str, str, str], str] = {
     **{k: v for name, group in [("duration", "validation of duration strings"),
                                 ("hostname", "validation of host names"), ("ipv6", "validation of IPv6 addresses"),
-                                ("uri-reference", "validation of URI References"), ("uri", "validation of URIs")]
+                                ("uri-reference", "validation of URI References"), ("uri", "validation of URIs"),
+                                ("iri", "validation of IRIs"), ("iri-reference", "validation of IRI References"),
+                                ("uri-template", "format: uri-template"),
+                                ("json-pointer", "validation of JSON-pointers (JSON String Representation)"),
+                                ("relative-json-pointer", "validation of Relative JSON Pointers (RJP)")]
        for k, v in _known("optional/format/" + name, group, NON_STRINGS, TYPE_FROM_KEYWORDS).items()},
     **_known("optional/format/hostname", "validation of A-label (punycode) host names", (
         "a valid host name (example.test in Hangul)", "Exceptions that are PVALID, left-to-right chars",
@@ -129,6 +133,11 @@ KNOWN_OVER_CONSTRAINTS: dict[tuple[str, str, str], str] = {
     **_format_group("ipv6"),
     **_format_group("uri"),
     **_format_group("uri-reference"),
+    **_format_group("iri"),
+    **_format_group("iri-reference"),
+    **_format_group("uri-template"),
+    **_format_group("json-pointer"),
+    **_format_group("relative-json-pointer"),
     **_known("items", "a schema given for items", ("ignores non-arrays", "JavaScript pseudo-array is valid"),
              TYPE_FROM_KEYWORDS),
     **_known("maxLength", "maxLength validation", "ignores non-strings", TYPE_FROM_KEYWORDS),

@@ -578,20 +578,41 @@ _HOSTNAME = "(?:%s(?:\\.%s){0,2}|%s(?:\\.%s){3,7})" % ((_host_label(63),) * 2 + 
 _DUR_TIME = "T(?:[0-9]+H(?:[0-9]+M(?:[0-9]+S)?)?|[0-9]+M(?:[0-9]+S)?|[0-9]+S)"
 _DURATION = ("P(?:(?:[0-9]+Y(?:[0-9]+M(?:[0-9]+D)?)?|[0-9]+M(?:[0-9]+D)?|[0-9]+D)(?:" + _DUR_TIME + ")?|"
              + _DUR_TIME + "|[0-9]+W)")
-# RFC 3986
+# RFC 3986 URIs; RFC 3987 IRIs add non-ASCII "ucschar" to the unreserved characters, and "iprivate"
+# to queries
 _PCT = "%[0-9A-Fa-f]{2}"
 _SUB = "!$&'()*+,;="
 _UNRESERVED = "A-Za-z0-9\\-._~"
-_PCHAR = "(?:[" + _UNRESERVED + _SUB + ":@]|" + _PCT + ")"
-_SEGMENT_NC = "(?:[" + _UNRESERVED + _SUB + "@]|" + _PCT + ")"  # no colon: a relative path's first segment
-_AUTHORITY = ("(?:(?:[" + _UNRESERVED + _SUB + ":]|" + _PCT + ")*@)?(?:\\[(?:" + _ipv6() + "|v[0-9A-Fa-f]+\\.["
-              + _UNRESERVED + _SUB + ":]+)\\]|(?:[" + _UNRESERVED + _SUB + "]|" + _PCT + ")*)(?::[0-9]*)?")
-_QUERY_FRAGMENT = "(?:\\?(?:" + _PCHAR + "|[/?])*)?(?:#(?:" + _PCHAR + "|[/?])*)?"
-_PATH_TAIL = "(?:/" + _PCHAR + "*)*"
-_URI = ("[A-Za-z][A-Za-z0-9+\\-.]*:(?://" + _AUTHORITY + _PATH_TAIL + "|/(?:" + _PCHAR + "+" + _PATH_TAIL + ")?|"
-        + _PCHAR + "+" + _PATH_TAIL + ")?" + _QUERY_FRAGMENT)
-_RELATIVE_REF = ("(?://" + _AUTHORITY + _PATH_TAIL + "|/(?:" + _PCHAR + "+" + _PATH_TAIL + ")?|" + _SEGMENT_NC + "+"
-                 + _PATH_TAIL + ")?" + _QUERY_FRAGMENT)
+_UCSCHAR = ("\u00a0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef" + "".join(
+    "%s-%s" % (chr(p << 16), chr((p << 16) | 0xFFFD)) for p in range(1, 14)) + "\U000e1000-\U000efffd")
+_IPRIVATE = "\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd"
+
+
+def _uri(unreserved: str, private: str) -> tuple[str, str]:
+    """(absolute URI, URI reference) regexes over ``unreserved`` characters, ``private`` ones
+    allowed in queries."""
+    pchar = "(?:[" + unreserved + _SUB + ":@]|" + _PCT + ")"
+    segment_nc = "(?:[" + unreserved + _SUB + "@]|" + _PCT + ")"  # no colon: a relative path's first segment
+    authority = ("(?:(?:[" + unreserved + _SUB + ":]|" + _PCT + ")*@)?(?:\\[(?:" + _ipv6() + "|[vV][0-9A-Fa-f]+\\.["
+                 + _UNRESERVED + _SUB + ":]+)\\]|(?:[" + unreserved + _SUB + "]|" + _PCT + ")*)(?::[0-9]*)?")
+    query = "(?:\\?(?:" + pchar + "|[/?" + private + "])*)?"
+    fragment = "(?:#(?:" + pchar + "|[/?])*)?"
+    tail = "(?:/" + pchar + "*)*"
+    absolute = ("[A-Za-z][A-Za-z0-9+\\-.]*:(?://" + authority + tail + "|/(?:" + pchar + "+" + tail + ")?|" + pchar
+                + "+" + tail + ")?" + query + fragment)
+    relative = "(?://" + authority + tail + "|/(?:" + pchar + "+" + tail + ")?|" + segment_nc + "+" + tail + ")?" + query + fragment
+    return absolute, "(?:" + absolute + "|" + relative + ")"
+
+
+_URI, _URI_REFERENCE = _uri(_UNRESERVED, "")
+_IRI, _IRI_REFERENCE = _uri(_UNRESERVED + _UCSCHAR, _IPRIVATE)
+# RFC 6570 level 4 (with the apostrophe literal its errata allow)
+_VARCHAR = "(?:[A-Za-z0-9_]|" + _PCT + ")"
+_VARSPEC = _VARCHAR + "(?:\\.?" + _VARCHAR + ")*(?::[1-9][0-9]{0,3}|\\*)?"
+_URI_TEMPLATE = ("(?:[!#$&'(-;=?-\\[\\]_a-z~" + _UCSCHAR + _IPRIVATE + "]|" + _PCT + "|\\{[+#./;?&=,!@|]?" + _VARSPEC
+                 + "(?:," + _VARSPEC + ")*\\})*")
+_JSON_POINTER = '(?:/(?:[^"\\\\\\x00-\\x1f~/]|' + _CANON_ESCAPE + "|~[01])*)*"
+_BASE64 = "(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?"
 
 # name -> (regex over the string content, min length, max length)
 _FORMATS: dict[str, tuple[str, int, int | None]] = {
@@ -599,7 +620,13 @@ _FORMATS: dict[str, tuple[str, int, int | None]] = {
     "hostname": (_HOSTNAME, 1, 253),
     "ipv6": (_ipv6(), 2, 45),
     "uri": (_URI, 2, None),
-    "uri-reference": ("(?:" + _URI + "|" + _RELATIVE_REF + ")", 0, None),
+    "uri-reference": (_URI_REFERENCE, 0, None),
+    "iri": (_IRI, 2, None),
+    "iri-reference": (_IRI_REFERENCE, 0, None),
+    "uri-template": (_URI_TEMPLATE, 0, None),
+    "json-pointer": (_JSON_POINTER, 0, None),
+    "relative-json-pointer": ("(?:0|[1-9][0-9]*)(?:#|" + _JSON_POINTER + ")", 1, None),
+    "byte": (_BASE64, 0, None),  # OpenAPI: base64 with padding
     "date": (_DATE, 10, 10),
     "time": (_TIME, 9, None),
     "date-time": (_DATE + "T" + _TIME, 20, None),
@@ -2067,14 +2094,19 @@ class _Lowering:
             if got is not None:
                 body, plo, phi = got
                 have_body = True
-            if "format" in s and have_body:
-                self._unsupported("format", self._kwp(s, ptr, "format"), "format together with pattern")
-        if "format" in s and not have_body:
-            f = _FORMATS.get(s["format"])
-            if f is None:
+        # `format` is asserted (as validators that check formats do): one we cannot express, or
+        # cannot intersect with a pattern or with length bounds, is refused
+        if "format" in s:
+            fmt = _FORMATS.get(s["format"])
+            if fmt is None:
                 self._unsupported("format", self._kwp(s, ptr, "format"), "format %r" % s["format"])
+            elif have_body:
+                self._unsupported("format", self._kwp(s, ptr, "format"), "format together with pattern")
+            elif min_l > fmt[1] or (max_l is not None and (fmt[2] is None or fmt[2] > max_l)):
+                kw = "minLength" if min_l > fmt[1] else "maxLength"
+                self._unsupported(kw, self._kwp(s, ptr, kw), "%s together with format" % kw)
             else:
-                body, plo, phi = f
+                body, plo, phi = fmt
                 have_body = True
         if not have_body:
             if min_l == 0 and max_l is None:
@@ -2085,14 +2117,11 @@ class _Lowering:
             return None
         if min_l > plo or (max_l is not None and (phi is None or phi > max_l)):
             kw = "minLength" if min_l > plo else "maxLength"
-            if "pattern" in s and "format" not in s:
-                try:
-                    body, plo, phi = pattern_to_regex(s["pattern"], min_l, max_l)
-                    return _seq('"', body, '"')
-                except _PatUnsupported as e:
-                    self._unsupported(kw, self._kwp(s, ptr, kw), "%s %r" % (e, s["pattern"]))
-            else:
-                self._unsupported(kw, self._kwp(s, ptr, kw), "%s together with format" % kw)
+            try:
+                body, plo, phi = pattern_to_regex(s["pattern"], min_l, max_l)
+                return _seq('"', body, '"')
+            except _PatUnsupported as e:
+                self._unsupported(kw, self._kwp(s, ptr, kw), "%s %r" % (e, s["pattern"]))
         return _seq('"', body, '"')
 
     def _pattern(self, pat: str, kwp: str, kw: str) -> tuple[str | None, int, int | None] | None:
