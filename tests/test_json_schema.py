@@ -731,6 +731,27 @@ def test_any_of_one_of() -> None:
     assert matches(rx, {"a": 1}) and not matches(rx, None)
 
 
+def test_one_of_separated_by_a_property_or_by_items() -> None:
+    """Overlapping oneOf branches made exclusive by a sound restriction: require a property whose
+    value (or presence) the other branch rejects; keep arrays non-empty when their items are disjoint."""
+    cases = [
+        ({"oneOf": [{"type": "object", "properties": {"type": {"enum": ["a"]}, "v": {"type": "string"}}},
+                    {"type": "object", "properties": {"type": {"enum": ["b", "c"]}, "v": {"type": ["string", "null"]}}}]},
+         [({"type": "a", "v": "x"}, True), ({"type": "b", "v": None}, True), ({"v": "x"}, False), ({}, False)]),
+        ({"oneOf": [{"type": "array", "items": {"type": "number"}}, {"type": "array", "items": {"type": "string"}}]},
+         [([1, 2], True), (["a"], True), ([], False), ([1, "a"], False)]),
+        ({"oneOf": [{"type": "object", "additionalProperties": False, "properties": {"foo": {"type": "string"}}},
+                    {"type": "object", "additionalProperties": False, "properties": {"bar": {"type": "string"}}}]},
+         [({"foo": "x"}, True), ({"bar": "y"}, True), ({}, False)]),
+    ]
+    for schema, instances in cases:
+        lang = lower(schema)
+        v = validator(schema)
+        for inst, ok in instances:
+            assert matches(lang, inst) == ok, (schema, inst)
+            assert v.is_valid(inst) or not ok
+
+
 def test_refs_and_all_of() -> None:
     schema = {
         "$defs": {"pos": {"type": "integer", "minimum": 1}},

@@ -1444,7 +1444,7 @@ class _Lowering:
                                      parent=True)
                 continue
             break
-        if not isinstance(s, (dict, bool)):
+        if not isinstance(s, (dict, bool, _Call)):
             raise self._malformed(ptr, "a schema must be an object or a boolean")
         return s, ptr
 
@@ -1855,6 +1855,8 @@ class _Lowering:
                 before = self._types_l(m) & types
                 after = before
                 forbid: list[str] = []
+                require: list[str] = []
+                nonempty = False
                 unsure = False
                 req_i = set(m.get("required", [])) if isinstance(m, dict) else set()
                 for j, (n, _, _) in enumerate(branches):
@@ -1868,6 +1870,19 @@ class _Lowering:
                             if keys[0] not in forbid:
                                 forbid.append(keys[0])
                             shared = shared - {"object"}
+                    if "object" in shared and isinstance(m, dict) and isinstance(n, dict):
+                        # objects of branch i that have a property whose value, or whose very presence,
+                        # branch j rejects fail branch j: requiring it is a sound restriction
+                        key = self._separating_property(m, n)
+                        if key is not None:
+                            if key not in require:
+                                require.append(key)
+                            shared = shared - {"object"}
+                    if ("array" in shared and isinstance(m, dict) and isinstance(n, dict) and _is_schema(m.get("items"))
+                            and _is_schema(n.get("items")) and "prefixItems" not in m and "prefixItems" not in n
+                            and self._disjoint(*(self._flatten(x["items"], "", [])[0] for x in (m, n)))):
+                        nonempty = True  # only [] has items under both
+                        shared = shared - {"array"}
                     # values of a type that branch j accepts unconditionally are invalid here: dropping
                     # them is exact; otherwise the overlap is only possible and dropping over-constrains
                     unsure = unsure or any(not self._accepts_all(n, t) for t in shared)
@@ -1876,9 +1891,11 @@ class _Lowering:
                     self._unsupported("oneOf", self._kwp(s, ptr, "oneOf"),
                                       "branch %d overlaps another branch and cannot be made exclusive" % i)
                     after = before
-                    forbid = []
+                    forbid, require, nonempty = [], [], False
                 if forbid and isinstance(m, dict):
                     m = self._forbid(m, mp, forbid)
+                if (require or nonempty) and isinstance(m, dict):
+                    m = self._restrict(m, mp, require, nonempty)
                 separated.append((m, mp, exp))
                 filters.append(after)
             branches = separated
@@ -1891,6 +1908,37 @@ class _Lowering:
                 if exp:
                     del self.ref_stack[-len(exp):]
         return _alt(parts)
+
+    def _separating_property(self, m: dict, n: dict) -> str | None:
+        """A property that, present in an object of ``m``, makes it fail ``n``: one both declare with
+        disjoint value schemas, or one ``n`` does not allow at all."""
+        props_m, props_n = m.get("properties", {}), n.get("properties", {})
+        for key, sub in props_m.items():
+            if sub is False:
+                continue
+            if key in props_n:
+                try:
+                    a, _ = self._flatten(sub, "", [])
+                    b, _ = self._flatten(props_n[key], "", [])
+                except (UnsupportedSchemaError, SchemaError):
+                    continue
+                if self._disjoint(a, b):
+                    return key
+            elif n.get("additionalProperties") is False and not n.get("patternProperties"):
+                return key
+        return None
+
+    def _restrict(self, m: dict, mp: str, required: list[str], nonempty_array: bool) -> dict:
+        """``m`` with ``required`` properties added and, with ``nonempty_array``, at least one item."""
+        d = dict(m)
+        kp = {k: self._kwp(m, mp, k) for k in m}
+        if required:
+            d["required"] = list(dict.fromkeys(list(m.get("required", [])) + required))
+            kp.setdefault("required", self._kwp(m, mp, "required"))
+        if nonempty_array:
+            d["minItems"] = max(1, int(m.get("minItems", 0)))
+            kp.setdefault("minItems", self._kwp(m, mp, "minItems"))
+        return self._synth(d, mp, self.bases.get(id(m), self.root_base), kp)
 
     def _forbid(self, m: dict, mp: str, keys: list[str]) -> dict:
         """``m`` with the properties ``keys`` forbidden (``"k": false``)."""
