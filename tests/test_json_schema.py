@@ -752,6 +752,28 @@ def test_one_of_separated_by_a_property_or_by_items() -> None:
             assert v.is_valid(inst) or not ok
 
 
+def test_not() -> None:
+    """``not`` by De Morgan over the negated schema's keywords, each negated on the types it constrains."""
+    cases = [
+        ({"type": "string", "not": {"enum": ["a", "b"]}}, ["a", "b", "c", "", "a\"b"]),
+        ({"not": {"type": "null"}}, [None, 1, "x", [], {}]),
+        ({"type": "object", "properties": {"q": {"type": "integer"}, "e": {"type": "integer"}},
+          "not": {"required": ["q", "e"]}, "additionalProperties": False}, [{"q": 1}, {"e": 1}, {"q": 1, "e": 2}, {}]),
+        ({"type": "integer", "not": {"minimum": 5}}, [1, 4, 5, 6]),
+        ({"type": "object", "properties": {"t": {"type": "string"}},
+          "not": {"properties": {"t": {"const": "x"}}, "required": ["t"]}}, [{"t": "x"}, {"t": "y"}, {}]),
+        ({"type": "boolean", "not": {"const": True}}, [True, False]),
+        ({"type": "string", "not": {"not": {"maxLength": 2}}}, ["ab", "abc"]),
+        ({"type": "array", "items": {"type": "integer"}, "not": {"maxItems": 1}}, [[], [1], [1, 2]]),
+        ({"not": {"allOf": [{"type": "string"}, {"minLength": 2}]}}, ["a", "ab", 3, None]),
+    ]
+    for schema, values in cases:
+        lang = lower(schema)
+        v = validator(schema)
+        for value in values:
+            assert matches(lang, value) == v.is_valid(value), (schema, value)
+
+
 def test_refs_and_all_of() -> None:
     schema = {
         "$defs": {"pos": {"type": "integer", "minimum": 1}},
@@ -838,7 +860,8 @@ def test_annotations_and_unknown_keywords_ignored() -> None:
 @pytest.mark.parametrize("schema,keyword,pointer", [
     ({"type": "object", "properties": {"tags": {"type": "array", "items": {"type": "string"}, "contains": {"const": "x"}}}},
      "contains", "/properties/tags/contains"),
-    ({"type": "string", "not": {"const": "x"}}, "not", "/not"),
+    ({"type": "string", "not": {"pattern": "^x"}}, "not", "/not/pattern"),
+    ({"type": "integer", "not": {"enum": [1, 2]}}, "not", "/not/enum"),
     ({"type": "object", "additionalProperties": {"type": "integer"}, "dependentRequired": {"a": ["b"]}},
      "dependentRequired", "/dependentRequired"),
     ({"if": {"type": "string"}, "then": {"minLength": 1}, "type": "string"}, "if", "/if"),

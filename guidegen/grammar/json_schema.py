@@ -1108,7 +1108,9 @@ _INFER = [(_OBJECT_KWS, {"object"}), (_ARRAY_KWS, {"array"}), (_STRING_KWS - {"f
           (_NUMBER_KWS, {"integer", "nonint"})]
 _NAMEMAP_KWS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas",
                           "dependencies"})
-_DATA_KWS = frozenset({"enum", "const", "default", "examples"})
+_SUBSCHEMA_KWS = _NAMEMAP_KWS | frozenset({
+    "additionalProperties", "unevaluatedProperties", "propertyNames", "items", "prefixItems", "additionalItems",
+    "unevaluatedItems", "contains", "allOf", "anyOf", "oneOf", "not", "if", "then", "else", "extends"})
 _MISSING: Any = object()
 _ROOT_BASE = "https://guidegen.invalid/schema.json"
 _MAX_REGEX_CHARS = 20_000_000  # larger regexes are refused (UnsupportedSchemaError)
@@ -1314,7 +1316,7 @@ class _Lowering:
         self.ptrs[id(node)] = ptr
         self.bases[id(node)] = base
         for k, v in node.items():
-            if k in _DATA_KWS:
+            if k not in _SUBSCHEMA_KWS:  # data, annotations, and unknown keywords hold no schema ($id)
                 continue
             kp = ptr + "/" + _esc(k)
             if k in _NAMEMAP_KWS and isinstance(v, dict):
@@ -1688,7 +1690,9 @@ class _Lowering:
             return self._json_any(types)
         if "enum" in s or "const" in s:
             return self._enum(s, ptr, types)
-        for kw in ("not", "$dynamicRef", "$recursiveRef", "disallow", "extends", "divisibleBy"):
+        if "not" in s:
+            return self._not(s, ptr, types)
+        for kw in ("$dynamicRef", "$recursiveRef", "disallow", "extends", "divisibleBy"):
             if kw in s:
                 self._unsupported(kw, self._kwp(s, ptr, kw))
         if "if" in s and ("then" in s or "else" in s):
@@ -1939,6 +1943,94 @@ class _Lowering:
             d["minItems"] = max(1, int(m.get("minItems", 0)))
             kp.setdefault("minItems", self._kwp(m, mp, "minItems"))
         return self._synth(d, mp, self.bases.get(id(m), self.root_base), kp)
+
+    # ---------------------------------------------------------------------------- not
+    def _not(self, s: dict, ptr: str, types: frozenset) -> str | None:
+        """``s`` without ``not``, intersected with each schema of the negation (see :meth:`_negation`)."""
+        kwp = self._kwp(s, ptr, "not")
+        rest = self._sub(s, ptr, [k for k in s if k != "not"])
+        parts: list[str | None] = []
+        for m, t in self._negation(s["not"], kwp):
+            if not types & t:
+                continue
+            if isinstance(m, str):  # a string regex: the rest may not constrain strings further
+                if any(k in rest for k in _STRING_KWS | {"enum", "const", "anyOf", "oneOf", "allOf", "$ref", "not"}):
+                    self._unsupported("not", kwp, "excluding strings from a schema that constrains them")
+                    continue
+                parts.append(m)
+                continue
+            merged, mp = self._merge(rest, ptr, m, kwp, [])
+            parts.append(self.compile(merged, mp, types & t))
+        return _alt(parts)
+
+    def _negation(self, x: Any, kwp: str) -> list[tuple[Any, frozenset]]:
+        """The values ``x`` rejects, as ``(schema or string regex, types)`` alternatives: De Morgan over
+        ``x``'s keywords (a value fails ``x`` when it fails one of them), each keyword negated on the
+        types it constrains. Keywords with no such negation are unsupported."""
+        x, xp = self._flatten(x, kwp, [])
+        if x is False:
+            return [(True, _ALL)]
+        if x is True or not _has_constraints(x):
+            return []
+        if isinstance(x, _Call):
+            self._unsupported("not", kwp, "a recursive reference")
+            return [(True, _ALL)]
+        base = self.bases.get(id(x), self.root_base)
+
+        def syn(d: dict, kw: str) -> dict:
+            return self._synth(d, xp, base, {k: self._kwp(x, xp, kw) for k in d})
+
+        out: list[tuple[Any, frozenset]] = []
+        numbers = frozenset({"integer", "nonint"})
+        flips = {"minimum": "exclusiveMaximum", "maximum": "exclusiveMinimum", "exclusiveMinimum": "maximum",
+                 "exclusiveMaximum": "minimum"}
+        counts = {"minLength": ("maxLength", "string"), "maxLength": ("minLength", "string"),
+                  "minItems": ("maxItems", "array"), "maxItems": ("minItems", "array"),
+                  "minProperties": ("maxProperties", "object"), "maxProperties": ("minProperties", "object")}
+        for kw in [k for k in x if k in _KNOWN]:
+            v = x[kw]
+            if kw == "type":
+                out.append((True, _ALL - self._types_of({"type": v})))
+            elif kw in ("enum", "const"):
+                out += self._negate_values([v] if kw == "const" else list(v), self._kwp(x, xp, kw))
+            elif kw == "required":
+                out += [(syn({"properties": {r: False}}, kw), frozenset({"object"})) for r in v]
+            elif kw == "properties":
+                out += [(syn({"required": [p], "properties": {p: {"not": sub}}}, kw), frozenset({"object"}))
+                        for p, sub in v.items()]
+            elif kw in flips and not isinstance(v, bool):
+                out.append((syn({flips[kw]: v}, kw), numbers))
+            elif kw in counts:
+                flip, t = counts[kw]
+                bound = int(v) + (1 if kw.startswith("max") else -1)
+                if bound >= 0:
+                    out.append((syn({flip: bound}, kw), frozenset({t})))
+            elif kw == "not":
+                out.append((v, _ALL))
+            elif kw == "allOf":
+                for i, part in enumerate(v):
+                    out += self._negation(part, self._cptr(x, xp, "allOf", i))
+            elif kw == "anyOf" and len(v) == 1:
+                out += self._negation(v[0], self._cptr(x, xp, "anyOf", 0))
+            else:
+                self._unsupported("not", self._kwp(x, xp, kw), "the negation of %r" % kw)
+                out.append((True, _ALL))
+        return out
+
+    def _negate_values(self, values: list[Any], kwp: str) -> list[tuple[Any, frozenset]]:
+        """Every value but ``values``: whole types none of them has, the other boolean, strings but
+        those (a regex); numbers, arrays and objects among them are unsupported."""
+        present = {_jtype(v) for v in values}
+        out: list[tuple[Any, frozenset]] = [(True, frozenset({t})) for t in _ALL - present]
+        booleans = [b for b in (True, False) if not any(v is b for v in values)]
+        if "boolean" in present and booleans:
+            out.append(({"enum": booleans}, frozenset({"boolean"})))
+        if "string" in present:
+            out.append((_string_except([v for v in values if isinstance(v, str)]), frozenset({"string"})))
+        if present & {"integer", "nonint", "array", "object"}:
+            self._unsupported("not", kwp, "excluding a number, array or object value")
+            out += [(True, frozenset({t})) for t in present & {"integer", "nonint", "array", "object"}]
+        return out
 
     def _forbid(self, m: dict, mp: str, keys: list[str]) -> dict:
         """``m`` with the properties ``keys`` forbidden (``"k": false``)."""
