@@ -752,8 +752,9 @@ def test_one_of_separated_by_a_property_or_by_items() -> None:
             assert v.is_valid(inst) or not ok
 
 
-def test_not() -> None:
-    """``not`` by De Morgan over the negated schema's keywords, each negated on the types it constrains."""
+def test_not_and_if_then_else() -> None:
+    """``not`` by De Morgan over the negated schema's keywords, each negated on the types it constrains;
+    if/then/else through the same negation."""
     cases = [
         ({"type": "string", "not": {"enum": ["a", "b"]}}, ["a", "b", "c", "", "a\"b"]),
         ({"not": {"type": "null"}}, [None, 1, "x", [], {}]),
@@ -766,6 +767,12 @@ def test_not() -> None:
         ({"type": "string", "not": {"not": {"maxLength": 2}}}, ["ab", "abc"]),
         ({"type": "array", "items": {"type": "integer"}, "not": {"maxItems": 1}}, [[], [1], [1, 2]]),
         ({"not": {"allOf": [{"type": "string"}, {"minLength": 2}]}}, ["a", "ab", 3, None]),
+        # if/then/else: (if ∧ then) ∨ (¬if ∧ else)
+        ({"type": "object", "properties": {"kind": {"enum": ["a", "b"]}, "x": {"type": "integer"}}, "required": ["kind"],
+          "if": {"properties": {"kind": {"const": "a"}}}, "then": {"required": ["x"]},
+          "else": {"properties": {"x": {"maximum": 0}}}, "additionalProperties": False},
+         [{"kind": "a", "x": 5}, {"kind": "a"}, {"kind": "b"}, {"kind": "b", "x": 5}, {"kind": "b", "x": -1}]),
+        ({"type": "string", "if": {"maxLength": 2}, "then": {"enum": ["ab", "x"]}}, ["ab", "x", "y", "abc", ""]),
     ]
     for schema, values in cases:
         lang = lower(schema)
@@ -864,7 +871,7 @@ def test_annotations_and_unknown_keywords_ignored() -> None:
     ({"type": "integer", "not": {"enum": [1, 2]}}, "not", "/not/enum"),
     ({"type": "object", "additionalProperties": {"type": "integer"}, "dependentRequired": {"a": ["b"]}},
      "dependentRequired", "/dependentRequired"),
-    ({"if": {"type": "string"}, "then": {"minLength": 1}, "type": "string"}, "if", "/if"),
+    ({"if": {"pattern": "^a"}, "then": {"minLength": 3}, "type": "string"}, "not", "/if/pattern"),
     ({"items": {"$dynamicRef": "#x"}, "type": "array"}, "$dynamicRef", "/items/$dynamicRef"),
     ({"$ref": "https://example.com/other.json"}, "$ref", "/$ref"),
 ])

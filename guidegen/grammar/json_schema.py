@@ -1696,7 +1696,7 @@ class _Lowering:
             if kw in s:
                 self._unsupported(kw, self._kwp(s, ptr, kw))
         if "if" in s and ("then" in s or "else" in s):
-            self._unsupported("if", self._kwp(s, ptr, "if"), "if/then/else")
+            return self._if_then_else(s, ptr, types)
         if "anyOf" in s or "oneOf" in s:
             return self._applicators(s, ptr, types)
         tset = self._types_of(s) & types
@@ -1946,22 +1946,36 @@ class _Lowering:
 
     # ---------------------------------------------------------------------------- not
     def _not(self, s: dict, ptr: str, types: frozenset) -> str | None:
-        """``s`` without ``not``, intersected with each schema of the negation (see :meth:`_negation`)."""
         kwp = self._kwp(s, ptr, "not")
-        rest = self._sub(s, ptr, [k for k in s if k != "not"])
+        return _alt(self._and_not(self._sub(s, ptr, [k for k in s if k != "not"]), ptr, s["not"], kwp, types))
+
+    def _if_then_else(self, s: dict, ptr: str, types: frozenset) -> str | None:
+        """(rest ∧ if ∧ then) ∨ (rest ∧ ¬if ∧ else); a missing branch is true."""
+        kwp = {k: self._kwp(s, ptr, k) for k in ("if", "then", "else")}
+        rest = self._sub(s, ptr, [k for k in s if k not in kwp])
+        yes, yp = self._merge(rest, ptr, s["if"], kwp["if"], [], parent=True)
+        if "then" in s:
+            yes, yp = self._merge(yes, yp, s["then"], kwp["then"], [], parent=True)
+        no, nop = self._merge(rest, ptr, s["else"], kwp["else"], [], parent=True) if "else" in s else (rest, ptr)
+        return _alt([self.compile(yes, yp, types)] + self._and_not(no, nop, s["if"], kwp["if"], types))
+
+    def _and_not(self, rest: Any, ptr: str, x: Any, kwp: str, types: frozenset) -> list[str | None]:
+        """``rest`` intersected with each alternative of ``x``'s negation (see :meth:`_negation`)."""
         parts: list[str | None] = []
-        for m, t in self._negation(s["not"], kwp):
+        for m, t in self._negation(x, kwp):
             if not types & t:
                 continue
             if isinstance(m, str):  # a string regex: the rest may not constrain strings further
-                if any(k in rest for k in _STRING_KWS | {"enum", "const", "anyOf", "oneOf", "allOf", "$ref", "not"}):
+                constrained = _STRING_KWS | {"enum", "const", "anyOf", "oneOf", "allOf", "$ref", "not", "if"}
+                if rest is False or (isinstance(rest, dict) and any(k in rest for k in constrained)):
                     self._unsupported("not", kwp, "excluding strings from a schema that constrains them")
                     continue
-                parts.append(m)
+                if rest is True or "string" in self._types_of(rest):
+                    parts.append(m)
                 continue
             merged, mp = self._merge(rest, ptr, m, kwp, [])
             parts.append(self.compile(merged, mp, types & t))
-        return _alt(parts)
+        return parts
 
     def _negation(self, x: Any, kwp: str) -> list[tuple[Any, frozenset]]:
         """The values ``x`` rejects, as ``(schema or string regex, types)`` alternatives: De Morgan over
