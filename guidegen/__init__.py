@@ -69,6 +69,7 @@ def make_request(
     *,
     schema: Any = None,
     regex: str | None = None,
+    grammar: str | None = None,
     max_tokens: int = 256,
     temperature: float = 0.0,
     top_k: int = 0,
@@ -81,9 +82,10 @@ def make_request(
     **options: Any,
 ) -> GenerationRequest:
     """Build a :class:`GenerationRequest` from keyword arguments (see :func:`generate`)."""
-    if schema is not None and regex is not None:
-        raise ValueError("pass either schema= or regex=, not both")
-    constraint = {"schema": schema} if schema is not None else {"regex": regex} if regex is not None else {}
+    given = {k: v for k, v in (("schema", schema), ("regex", regex), ("grammar", grammar)) if v is not None}
+    if len(given) > 1:
+        raise ValueError(f"pass at most one of schema=, regex= and grammar=, not {' and '.join(given)}")
+    constraint = given
     return GenerationRequest(
         prompt=prompt,
         constraint=constraint,
@@ -105,6 +107,7 @@ def generate(
     *,
     schema: Any = None,
     regex: str | None = None,
+    grammar: str | None = None,
     model: LoadedModel | str | None = None,
     host: Host | None = None,
     **kwargs: Any,
@@ -117,6 +120,7 @@ def generate(
         schema: a JSON Schema dict, a pydantic model class or a type hint; ``result.value`` is the
             parsed JSON (or the model instance).
         regex: a regular expression the whole output must match.
+        grammar: a Lark grammar (its text) the whole output must derive from its ``start`` rule.
         model: a :class:`LoadedModel`, a local model folder, or None for the embedded default.
         max_tokens, temperature, top_k, top_p, min_p, seed, stop, chat: decoding settings.
         constraint_options: compiler options, e.g. ``{"lenient": True, "whitespace": "flexible"}``.
@@ -129,7 +133,7 @@ def generate(
             {"name": {"type": "string"}}, "required": ["name"], "additionalProperties": False})
         result.value  # {'name': '...'}
     """
-    request = make_request(prompt, schema=schema, regex=regex, **kwargs)
+    request = make_request(prompt, schema=schema, regex=regex, grammar=grammar, **kwargs)
     return TokenLoop(_resolve_model(model), [request], host).run()[0]
 
 
@@ -145,6 +149,7 @@ def stream(
     *,
     schema: Any = None,
     regex: str | None = None,
+    grammar: str | None = None,
     model: LoadedModel | str | None = None,
     host: Host | None = None,
     **kwargs: Any,
@@ -155,7 +160,7 @@ def stream(
     tokens a monitor may still roll back.
     """
     loaded = _resolve_model(model)
-    request = make_request(prompt, schema=schema, regex=regex, **kwargs)
+    request = make_request(prompt, schema=schema, regex=regex, grammar=grammar, **kwargs)
     loop = TokenLoop(loaded, [request], host)
     # A stop string may be completed by a later token: keep its length minus one back.
     stop_holdback = max((len(s) for s in request.stop), default=1) - 1
@@ -174,12 +179,18 @@ def stream(
 
 
 def compile_constraint(
-    vocab: Vocabulary, *, schema: Any = None, regex: str | None = None, host: Host | None = None, **options: Any
+    vocab: Vocabulary,
+    *,
+    schema: Any = None,
+    regex: str | None = None,
+    grammar: str | None = None,
+    host: Host | None = None,
+    **options: Any,
 ) -> Constraint:
     """Compile a constraint for a vocabulary without generating (e.g. for the HF adapter)."""
-    request = make_request("", schema=schema, regex=regex, constraint_options=options)
+    request = make_request("", schema=schema, regex=regex, grammar=grammar, constraint_options=options)
     if not request.constraint:
-        raise ValueError("pass schema= or regex=")
+        raise ValueError("pass schema=, regex= or grammar=")
     host = host or default_host()
     host.validate(request)
     constraint = host.compile_constraint(request, vocab)

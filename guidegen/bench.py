@@ -30,6 +30,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -108,6 +109,16 @@ class GuidegenEngine:
         return _TimedCompile(lambda: guidegen.compile_constraint(self.vocab, schema=schema, host=host),
                              expected=(ConstraintError,))
 
+    def compile_grammar(self, lark: str) -> Any:
+        import guidegen
+
+        from .errors import ConstraintError
+
+        host = self._host_factory()
+        host.compilers()
+        return _TimedCompile(lambda: guidegen.compile_constraint(self.vocab, grammar=lark, host=host),
+                             expected=(ConstraintError,))
+
     def matcher(self, compiled: Any, *, first: bool = False) -> "Matcher":
         state = compiled.new_state()
         row = self.row
@@ -138,9 +149,14 @@ class LLGuidanceEngine:
     def compile(self, schema: Any) -> Any:
         llg = self._llg
 
+        return self._build(lambda: llg.LLMatcher.grammar_from_json_schema(schema, overrides=self.options))
+
+    def compile_grammar(self, lark: str) -> Any:
+        return self._build(lambda: self._llg.LLMatcher.grammar_from_lark(lark))
+
+    def _build(self, grammar: Callable[[], Any]) -> Any:
         def build() -> Any:
-            grammar = llg.LLMatcher.grammar_from_json_schema(schema, overrides=self.options)
-            matcher = llg.LLMatcher(self.tokenizer, grammar, log_level=0)
+            matcher = self._llg.LLMatcher(self.tokenizer, grammar(), log_level=0)
             if matcher.is_error():
                 raise CompileFailure(matcher.get_error())
             return matcher
@@ -178,6 +194,10 @@ class XGrammarEngine:
             lambda: self.compiler.compile_json_schema(text, any_whitespace=False, separators=(",", ":"), strict_mode=True),
             expected=(RuntimeError, ValueError),
         )
+
+    def compile_grammar(self, lark: str) -> Any:
+        return _TimedCompile(lambda: self.compiler.compile_grammar(self._xgr.Grammar.from_lark(lark)),
+                             expected=(RuntimeError, ValueError))
 
     def matcher(self, compiled: Any, *, first: bool = False) -> Matcher:
         mm = self._xgr.GrammarMatcher(compiled)
@@ -239,8 +259,9 @@ def make_engine(name: str, tokenizer: Any, vocab: Any) -> Any:
 
 def find_schema_files(data: str | Path, *, subsets: Sequence[str] = (), limit: int | None = None) -> list[Path]:
     """MaskBench files under ``data`` (a folder, searched recursively, or one ``.json`` file),
-    sorted by name; ``subsets`` keeps files named ``<Subset>---*.json`` (or under a folder named
-    ``<Subset>``); ``limit`` keeps the first N *per subset* when subsets are given, else overall."""
+    sorted by name; ``subsets`` keeps files named ``<Subset>---*.json`` or ``<Subset>_<n>.json`` (or
+    under a folder named ``<Subset>``); ``limit`` keeps the first N *per subset* when subsets are
+    given, else overall."""
     root = Path(data)
     if not root.exists():
         raise GuidegenError(f"--data {data}: no such file or folder")
@@ -250,7 +271,8 @@ def find_schema_files(data: str | Path, *, subsets: Sequence[str] = (), limit: i
     if subsets:
         picked: list[Path] = []
         for s in subsets:
-            mine = [p for p in files if p.name.startswith(f"{s}---") or p.parent.name == s]
+            numbered = re.compile(re.escape(s) + r"_\d+\.json")
+            mine = [p for p in files if p.name.startswith(f"{s}---") or numbered.fullmatch(p.name) or p.parent.name == s]
             if not mine:
                 raise GuidegenError(f"subset {s!r}: no files named {s}---*.json under {data}")
             picked.extend(mine[:limit] if limit else mine)
@@ -371,12 +393,13 @@ def _run_instance(engine: Any, compiled: Any, tokens: Sequence[int], out: Schema
 
 def run_schema(engine: Any, path: Path, spec: dict[str, Any], tokenized: list[tuple[list[int], bool, str]],
                *, timeout_s: float, max_examples: int = 3) -> SchemaOutcome:
-    """Run one engine on one MaskBench file (already loaded and tokenized)."""
+    """Run one engine on one MaskBench file (already loaded and tokenized); a ``spec`` with a
+    ``"grammar"`` (Lark text) instead of a ``"schema"`` runs a grammar."""
     out = SchemaOutcome(file=path.name, status="ok")
     start = time.perf_counter()
     try:
         with _deadline(timeout_s):
-            job = engine.compile(spec["schema"])
+            job = engine.compile(spec["schema"]) if "schema" in spec else engine.compile_grammar(spec["grammar"])
             t0 = time.perf_counter_ns()
             try:
                 compiled = job.build()
@@ -488,6 +511,29 @@ def _common_summary(per_engine: dict[str, list[SchemaOutcome]]) -> dict[str, dic
     return out
 
 
+def _check_engines(names: Sequence[str]) -> None:
+    for n in names:
+        if n not in ENGINES:
+            raise GuidegenError(f"unknown engine {n!r}; known engines: {', '.join(ENGINES)}")
+
+
+def _build_engines(names: Sequence[str], tokenizer: Any, vocabulary: Any, say: Callable[[str], None]) -> dict[str, Any]:
+    """Each engine, warmed up outside the measurements (Numba cache loads, lazy tables)."""
+    built = {}
+    for n in names:
+        t0 = time.perf_counter()
+        eng = make_engine(n, tokenizer, vocabulary)
+        try:
+            for job in (eng.compile({"type": "object", "properties": {"a": {"type": "integer"}}}),
+                        eng.compile_grammar('start: "a" NUMBER+\n%import common.NUMBER\n')):
+                eng.matcher(job.build()).fill()
+        except Exception as exc:
+            raise GuidegenError(f"engine {n} failed its warm-up: {type(exc).__name__}: {exc}") from exc
+        built[n] = eng
+        say(f"{n}: ready in {time.perf_counter() - t0:.1f} s")
+    return built
+
+
 def run_masks(
     data: str | Path,
     *,
@@ -504,9 +550,7 @@ def run_masks(
     from .check import load_vocabulary
 
     names = list(engines) if engines is not None else available_engines()
-    for n in names:
-        if n not in ENGINES:
-            raise GuidegenError(f"unknown engine {n!r}; known engines: {', '.join(ENGINES)}")
+    _check_engines(names)
     if limit is not None and limit <= 0:
         raise GuidegenError(f"--limit must be positive, got {limit}")
     files = find_schema_files(data, subsets=subsets, limit=limit)
@@ -514,19 +558,7 @@ def run_masks(
     say = log or (lambda s: None)
 
     with _fresh_guidegen_caches():
-        built = {}
-        for n in names:
-            t0 = time.perf_counter()
-            eng = make_engine(n, tokenizer, vocabulary)
-            # warm-up outside the measurements (Numba cache load, lazy tables)
-            try:
-                warm = eng.compile({"type": "object", "properties": {"a": {"type": "integer"}}}).build()
-                m = eng.matcher(warm)
-                m.fill()
-            except Exception as exc:
-                raise GuidegenError(f"engine {n} failed its warm-up: {type(exc).__name__}: {exc}") from exc
-            built[n] = eng
-            say(f"{n}: ready in {time.perf_counter() - t0:.1f} s")
+        built = _build_engines(names, tokenizer, vocabulary, say)
         outcomes: dict[str, list[SchemaOutcome]] = {n: [] for n in names}
         bar = None
         if progress:
@@ -548,6 +580,52 @@ def run_masks(
             if bar is not None:
                 bar.close()
 
+    result = {n: summarize(outcomes[n]) for n in names}
+    common = _common_summary(outcomes)
+    for n in names:
+        result[n]["common"] = common[n]
+    return result
+
+
+def find_inputs(inputs: str | Path) -> list[Path]:
+    """The input texts of a grammar benchmark: a file, or every file below a folder (sorted)."""
+    root = Path(inputs)
+    if root.is_file():
+        return [root]
+    if not root.is_dir():
+        raise GuidegenError(f"--inputs {inputs}: no such file or folder")
+    files = sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith("."))
+    if not files:
+        raise GuidegenError(f"--inputs {inputs}: the folder has no files")
+    return files
+
+
+def run_grammar(
+    grammar: str | Path,
+    inputs: str | Path,
+    *,
+    vocab: str = "llama3",
+    engines: Sequence[str] | None = None,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Every engine compiles the Lark grammar once (time to first mask: compile and first mask),
+    then walks each input text token by token (mask before each token, then consume); an input
+    must be accepted. Returns ``{engine: summary}`` as :func:`run_masks` (one "schema": the grammar,
+    its inputs as valid instances)."""
+    from .check import load_vocabulary, read_grammar_file, read_inputs
+
+    names = list(engines) if engines is not None else available_engines()
+    _check_engines(names)
+    path = Path(grammar)
+    spec = {"grammar": read_grammar_file(str(path))}
+    texts = read_inputs(find_inputs(inputs))
+    tokenizer, vocabulary = load_vocabulary(vocab)
+    tokenized = [(list(tokenizer.encode(text, add_special_tokens=False)), True, text) for _, text in texts]
+    say = log or (lambda s: None)
+    with _fresh_guidegen_caches():
+        built = _build_engines(names, tokenizer, vocabulary, say)
+        outcomes = {n: [run_schema(built[n], path, spec, tokenized, timeout_s=timeout_s)] for n in names}
     result = {n: summarize(outcomes[n]) for n in names}
     common = _common_summary(outcomes)
     for n in names:

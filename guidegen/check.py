@@ -217,11 +217,12 @@ def read_inputs(paths: Iterable[str | Path], *, exact: bool = False) -> list[tup
     return out
 
 
-def _compile(vocab: Any, schema: Any, regex: str | None, lenient: bool, whitespace: str | None) -> Any:
+def _compile(vocab: Any, schema: Any, regex: str | None, grammar: str | None, lenient: bool,
+             whitespace: str | None) -> Any:
     import guidegen
 
-    if (schema is None) == (regex is None):
-        raise GuidegenError("pass exactly one of a schema or a regex")
+    if sum(x is not None for x in (schema, regex, grammar)) != 1:
+        raise GuidegenError("pass exactly one of a schema, a regex or a grammar")
     options: dict[str, Any] = {}
     if schema is not None:
         if lenient:
@@ -230,7 +231,7 @@ def _compile(vocab: Any, schema: Any, regex: str | None, lenient: bool, whitespa
             options["whitespace"] = whitespace
     elif lenient or whitespace:
         raise GuidegenError("--lenient and --whitespace apply to --schema only")
-    return guidegen.compile_constraint(vocab, schema=schema, regex=regex, **options)
+    return guidegen.compile_constraint(vocab, schema=schema, regex=regex, grammar=grammar, **options)
 
 
 def check_texts(
@@ -239,10 +240,12 @@ def check_texts(
     vocab: str,
     schema: Any = None,
     regex: str | None = None,
+    grammar: str | None = None,
     lenient: bool = False,
     whitespace: str | None = None,
 ) -> dict[str, Any]:
-    """Check texts (or ``(name, text)`` pairs) against a schema or regex with a named vocabulary.
+    """Check texts (or ``(name, text)`` pairs) against a schema, a regex or a Lark grammar (text)
+    with a named vocabulary.
 
     Returns ``{"vocab", "constraint", "compile_ms", "accepted", "rejected", "results": [...]}``;
     each result is :meth:`CheckResult.as_dict`. A constraint that cannot be compiled raises
@@ -250,7 +253,7 @@ def check_texts(
     """
     tokenizer, vocabulary = load_vocabulary(vocab)
     t0 = time.perf_counter()
-    constraint = _compile(vocabulary, schema, regex, lenient, whitespace)
+    constraint = _compile(vocabulary, schema, regex, grammar, lenient, whitespace)
     compile_ms = (time.perf_counter() - t0) * 1000
     results = []
     for i, item in enumerate(texts):
@@ -260,7 +263,8 @@ def check_texts(
     n_ok = sum(r["accepted"] for r in results)
     return {
         "vocab": vocab,
-        "constraint": {"kind": "schema" if schema is not None else "regex", "lenient": bool(lenient)},
+        "constraint": {"kind": "schema" if schema is not None else "regex" if regex is not None else "grammar",
+                       "lenient": bool(lenient)},
         "compile_ms": round(compile_ms, 3),
         "accepted": n_ok,
         "rejected": len(results) - n_ok,
@@ -274,12 +278,13 @@ def check_inputs(
     vocab: str,
     schema: Any = None,
     regex: str | None = None,
+    grammar: str | None = None,
     lenient: bool = False,
     whitespace: str | None = None,
     exact: bool = False,
 ) -> dict[str, Any]:
     """:func:`check_texts` over input files (read first, so a missing file fails before any work)."""
-    return check_texts(read_inputs(paths, exact=exact), vocab=vocab, schema=schema, regex=regex,
+    return check_texts(read_inputs(paths, exact=exact), vocab=vocab, schema=schema, regex=regex, grammar=grammar,
                        lenient=lenient, whitespace=whitespace)
 
 
@@ -299,6 +304,16 @@ def format_report(report: dict[str, Any]) -> str:
         f"(vocab {report['vocab']}, {report['constraint']['kind']} compiled in {report['compile_ms']:.1f} ms)"
     )
     return "\n".join(lines)
+
+
+def read_grammar_file(path: str) -> str:
+    """A Lark grammar file's text (errors name the file)."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise GuidegenError(f"cannot read grammar file {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise GuidegenError(f"grammar file {path} is not UTF-8: {exc}") from exc
 
 
 def read_schema_file(path: str) -> Any:

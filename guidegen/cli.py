@@ -1,4 +1,4 @@
-"""The ``guidegen`` command line: ``generate``, ``plugins``, ``check`` and ``bench masks``."""
+"""The ``guidegen`` command line: ``generate``, ``plugins``, ``check``, ``bench masks`` and ``bench grammar``."""
 
 from __future__ import annotations
 
@@ -42,14 +42,12 @@ def progress(description: str, enabled: bool) -> Iterator[None]:
 def _cmd_generate(args: argparse.Namespace) -> int:
     import guidegen
 
-    if args.schema and args.regex:
-        raise GuidegenError("pass either --schema or --regex, not both")
-    schema = None
-    if args.schema:
-        try:
-            schema = json.loads(Path(args.schema).read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise GuidegenError(f"cannot read schema file {args.schema}: {exc}") from exc
+    from .check import read_grammar_file, read_schema_file
+
+    if sum(x is not None for x in (args.schema, args.regex, args.grammar)) > 1:
+        raise GuidegenError("pass at most one of --schema, --regex and --grammar")
+    schema = read_schema_file(args.schema) if args.schema is not None else None
+    grammar = read_grammar_file(args.grammar) if args.grammar is not None else None
     options = json.loads(args.options) if args.options else {}
     show = not args.quiet and sys.stderr.isatty()
     timings: dict[str, float] = {}
@@ -62,13 +60,14 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     constraint_options = {"lenient": True} if args.lenient else {}
     if args.whitespace:
         constraint_options["whitespace"] = args.whitespace
-    if schema is not None or args.regex is not None:
+    if schema is not None or args.regex is not None or grammar is not None:
         start = time.perf_counter()
         with progress("compiling constraint", show):
-            guidegen.compile_constraint(model.vocab, schema=schema, regex=args.regex, **constraint_options)
+            guidegen.compile_constraint(model.vocab, schema=schema, regex=args.regex, grammar=grammar,
+                                        **constraint_options)
         timings["compile_s"] = round(time.perf_counter() - start, 3)
     kwargs = dict(
-        schema=schema, regex=args.regex, model=model, max_tokens=args.max_tokens,
+        schema=schema, regex=args.regex, grammar=grammar, model=model, max_tokens=args.max_tokens,
         temperature=args.temperature, top_p=args.top_p, top_k=args.top_k, min_p=args.min_p,
         seed=args.seed, stop=args.stop or (), constraint_options=constraint_options, **options,
     )
@@ -101,15 +100,16 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .check import check_texts, format_report, read_inputs, read_schema_file
+    from .check import check_texts, format_report, read_grammar_file, read_inputs, read_schema_file
 
-    if (args.schema is None) == (args.regex is None):
-        raise GuidegenError("pass exactly one of --schema FILE or --regex R")
+    if sum(x is not None for x in (args.schema, args.regex, args.grammar)) != 1:
+        raise GuidegenError("pass exactly one of --schema FILE, --regex R or --grammar FILE")
     if (args.lenient or args.whitespace) and args.schema is None:
         raise GuidegenError("--lenient and --whitespace apply to --schema only")
     schema = read_schema_file(args.schema) if args.schema is not None else None
+    grammar = read_grammar_file(args.grammar) if args.grammar is not None else None
     inputs = read_inputs(args.inputs, exact=args.exact)  # a missing file fails before any work
-    report = check_texts(inputs, vocab=args.vocab, schema=schema, regex=args.regex,
+    report = check_texts(inputs, vocab=args.vocab, schema=schema, regex=args.regex, grammar=grammar,
                          lenient=args.lenient, whitespace=args.whitespace)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
@@ -143,6 +143,22 @@ def _cmd_bench_masks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench_grammar(args: argparse.Namespace) -> int:
+    from .bench import format_table, parse_engines, run_grammar
+
+    engines = parse_engines(args.engines)
+    if args.timeout <= 0:
+        raise GuidegenError(f"--timeout must be positive, got {args.timeout}")
+    log = (lambda s: print(s, file=sys.stderr)) if not args.quiet else None
+    result = run_grammar(args.grammar, args.inputs, vocab=args.vocab, engines=engines, timeout_s=args.timeout, log=log)
+    print(f"grammar {args.grammar} on {args.inputs}: vocab {args.vocab}; 'valid rej' = inputs rejected, "
+          "ttfm = compile + first mask")
+    print(format_table(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="guidegen", description="Constrained and guided text generation.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -152,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--model", default=None, help="local Hugging Face model folder (default: embedded SmolLM2-135M-Instruct)")
     gen.add_argument("--schema", metavar="FILE", help="JSON Schema file the output must satisfy")
     gen.add_argument("--regex", help="regular expression the whole output must match")
+    gen.add_argument("--grammar", metavar="FILE", help="Lark grammar file the output must derive from (start rule)")
     gen.add_argument("--lenient", action="store_true", help="over-approximate unsupported schema keywords with a warning")
     gen.add_argument("--whitespace", choices=["compact", "flexible"], help="JSON whitespace policy")
     gen.add_argument("--max-tokens", type=int, default=256)
@@ -175,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("inputs", nargs="+", metavar="INPUT_FILE", help="text file(s) to check ('-' = stdin)")
     check.add_argument("--schema", metavar="FILE", help="JSON Schema file")
     check.add_argument("--regex", help="regular expression the whole text must match")
+    check.add_argument("--grammar", metavar="FILE", help="Lark grammar file (the text derives from its start rule)")
     check.add_argument("--vocab", required=True, help="vocabulary name: llama3, qwen2, gpt2, smollm2, llama2-spm, mistral-spm, ...")
     check.add_argument("--lenient", action="store_true", help="over-approximate unsupported schema keywords with a warning")
     check.add_argument("--whitespace", choices=["compact", "flexible"], help="JSON whitespace policy")
@@ -197,6 +215,17 @@ def build_parser() -> argparse.ArgumentParser:
     masks.add_argument("--json", metavar="OUT", help="write the per-engine summary as JSON")
     masks.add_argument("--quiet", action="store_true", help="no progress output")
     masks.set_defaults(func=_cmd_bench_masks)
+    gram = bench_sub.add_parser(
+        "grammar", help="a Lark grammar on input texts: mask times and time to first mask, every engine")
+    gram.add_argument("--grammar", required=True, metavar="FILE", help="Lark grammar file")
+    gram.add_argument("--inputs", required=True, metavar="DIR", help="folder of input texts (searched recursively) or one file")
+    gram.add_argument("--vocab", default="llama3", help="vocabulary name (default: llama3)")
+    gram.add_argument("--engines", default=None,
+                      help="comma-separated: guidegen,llguidance,xgrammar (default: guidegen and the installed anchors)")
+    gram.add_argument("--timeout", type=float, default=120.0, metavar="S", help="per engine (default 120)")
+    gram.add_argument("--json", metavar="OUT", help="write the per-engine summary as JSON")
+    gram.add_argument("--quiet", action="store_true", help="no progress output")
+    gram.set_defaults(func=_cmd_bench_grammar)
     return parser
 
 

@@ -1,4 +1,5 @@
-"""`guidegen check` and `guidegen bench masks` on real vocabularies and JSONSchemaBench files."""
+"""`guidegen check`, `guidegen bench masks` and `guidegen bench grammar` on real vocabularies,
+JSONSchemaBench files and the shipped Lark grammars."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ MASKBENCH = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "js
 # small schemas with one valid and one invalid instance each
 SMALL = ("Github_trivial---o67198.json", "Github_trivial---o89088.json", "Github_trivial---o76869.json")
 YEAR = r"(19|20)[0-9]{2}"
+GRAMMARS = Path(__file__).resolve().parents[1] / "grammars"
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +160,46 @@ def test_bench_cli_errors_are_clear(vocab_ready, small_files, capsys, tmp_path, 
     monkeypatch.setattr(bench.importlib.util, "find_spec", lambda n, *a: None if n == "xgrammar" else real(n, *a))
     code, _, err = _run(capsys, ["bench", "masks", "--data", str(small_files[0]), "--engines", "guidegen,xgrammar", "--quiet"])
     assert code == 2 and "needs the xgrammar package" in err and "guidegen[bench]" in err
+
+
+def test_check_grammar_accepts_and_rejects(vocab_ready, capsys, tmp_path):
+    inputs = {"ok1.txt": "2 * (x + 3.5e-2) ^ 2 - max(a, -b) / 4\n", "ok2.txt": "1+2", "bad.txt": "1 + * 2"}
+    for name, text in inputs.items():
+        (tmp_path / name).write_text(text)
+    code, out, _ = _run(capsys, ["check", "--grammar", str(GRAMMARS / "arithmetic.lark"), "--vocab", VOCAB, "--json",
+                                 *(str(tmp_path / n) for n in inputs)])
+    assert code == 1
+    report = json.loads(out)
+    assert report["constraint"]["kind"] == "grammar"
+    by_name = {Path(r["input"]).name: r for r in report["results"]}
+    assert by_name["ok1.txt"]["accepted"] and by_name["ok2.txt"]["accepted"]
+    assert not by_name["bad.txt"]["accepted"] and "not allowed" in by_name["bad.txt"]["error"]
+    code, _, err = _run(capsys, ["check", "--grammar", str(tmp_path / "none.lark"), "--vocab", VOCAB, str(tmp_path / "ok2.txt")])
+    assert code == 2 and "cannot read grammar file" in err
+    bad = tmp_path / "bad.lark"
+    bad.write_text("start: undefined_rule\n")
+    code, _, err = _run(capsys, ["check", "--grammar", str(bad), "--vocab", VOCAB, str(tmp_path / "ok2.txt")])
+    assert code == 2 and "undefined_rule" in err
+
+
+def test_bench_grammar_json_shape(vocab_ready, capsys, tmp_path):
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    for i, value in enumerate([{"a": [1, 2.5, None]}, ["x", {"y": True}], "plain"]):
+        (inputs / f"{i}.json").write_text(json.dumps(value, indent=2))
+    engines = ["guidegen"] + [e for e in ("llguidance", "xgrammar") if _installed(e)]
+    out_json = tmp_path / "out.json"
+    code, out, _ = _run(capsys, ["bench", "grammar", "--grammar", str(GRAMMARS / "json.lark"), "--inputs", str(inputs),
+                                 "--vocab", VOCAB, "--engines", ",".join(engines), "--json", str(out_json), "--quiet"])
+    assert code == 0 and "mask µs" in out
+    result = json.loads(out_json.read_text())
+    g = result["guidegen"]
+    assert {"schemas", "compile_errors", "valid_rejected", "invalid_accepted", "mask_us", "ttfm_ms"} <= set(g)
+    assert g["compile_errors"] == 0 and g["valid_rejected"] == 0 and g["valid_tested"] == 3
+    assert g["mask_us"]["p50"] > 0 and g["ttfm_ms"]["p50"] > 0
+    code, _, err = _run(capsys, ["bench", "grammar", "--grammar", str(GRAMMARS / "json.lark"), "--inputs",
+                                 str(tmp_path / "nowhere"), "--engines", "guidegen", "--quiet"])
+    assert code == 2 and "no such file or folder" in err
 
 
 def test_anchors_are_not_imported_by_guidegen():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -54,6 +55,20 @@ def test_cli_generate_schema_file(model, capsys, tmp_path):
     assert cli.main(["generate", "--schema", str(schema), "--json", "--quiet", "Is water wet? Answer as JSON."]) == 0
     out = json.loads(capsys.readouterr().out)
     assert isinstance(out["value"]["ok"], bool)
+
+
+def test_cli_generate_with_a_lark_grammar(model, capsys):
+    from guidegen.automata.pushdown import Grammar
+    from guidegen.grammar.lark import lark_to_rules
+
+    path = Path(__file__).resolve().parents[1] / "grammars" / "arithmetic.lark"
+    assert cli.main(["generate", "--grammar", str(path), "--json", "--quiet", "--max-tokens", "24",
+                     "Write an arithmetic expression that equals 10."]) == 0
+    out = json.loads(capsys.readouterr().out)
+    grammar = Grammar.from_regexes(lark_to_rules(path.read_text()))
+    assert grammar.step(grammar.start(), out["text"].encode()), out["text"]  # a prefix at least (token budget)
+    if out["finish_reason"] in ("eos", "constraint"):
+        assert grammar.matches(out["text"])
 
 
 def test_cli_errors_are_clear(capsys, tmp_path):

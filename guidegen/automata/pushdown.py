@@ -297,6 +297,7 @@ class PushdownConstraint:
         self._index: VocabIndex | None = None
         self._inner: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._stack_masks: OrderedDict[Stack, np.ndarray] = OrderedDict()
+        self._set_masks: OrderedDict[frozenset[Stack], np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -397,11 +398,20 @@ class PushdownConstraint:
         return row
 
     def fill(self, stacks: frozenset[Stack], out: np.ndarray) -> None:
-        out[...] = 0
-        for st in stacks:
-            np.bitwise_or(out, self.stack_mask(st), out=out)
-        if self.grammar.can_end(stacks):
-            _set_bits(out, self._eos)
+        """Write the mask of a set of configurations (EOS bits included) into ``out``; memoized per set."""
+        row = self._set_masks.get(stacks)
+        if row is None:
+            row = np.zeros(self.vocab.bitmask_width, dtype=np.int32)
+            for st in stacks:
+                np.bitwise_or(row, self.stack_mask(st), out=row)
+            if self.grammar.can_end(stacks):
+                _set_bits(row, self._eos)
+            row.setflags(write=False)
+            with self._lock:
+                self._set_masks[stacks] = row
+                if len(self._set_masks) > self.max_memo:
+                    self._set_masks.popitem(last=False)
+        np.copyto(out, row)
 
     def __repr__(self) -> str:
         return f"PushdownConstraint({self.grammar!r}, vocab size {self.vocab.size})"
