@@ -485,3 +485,34 @@ def test_shipped_grammars_token_by_token(vocab_name: str, asset_tokenizer, asset
             tokens = tokenizer.encode(text, add_special_tokens=False)
             result = check_tokens(constraint, tokens, name=text[:40], tokenizer=tokenizer)
             assert result.accepted is ok, (name, text, result.error)
+
+
+# --------------------------------------------------------------------------------------------------
+# composition: rules defined by a JSON Schema or a regex (the `grammar` constraint kind)
+
+
+@pytest.mark.assets
+def test_grammar_composes_a_recursive_json_schema_and_a_regex(asset_tokenizer, asset_vocabulary) -> None:
+    import guidegen
+    from guidegen.check import check_tokens
+
+    tok, vocab = asset_tokenizer("smollm2"), asset_vocabulary("smollm2")
+    tree = {"$defs": {"node": {"type": "object", "properties": {"v": {"type": "integer"},
+                                                                "kids": {"type": "array", "items": {"$ref": "#/$defs/node"}}},
+                               "required": ["v"], "additionalProperties": False}}, "$ref": "#/$defs/node"}
+    grammar = 'start: TEXT? "<call>" args "</call>"\nTEXT: /[a-zA-Z ,.]+/\n'
+    constraint = guidegen.compile_constraint(vocab, grammar=grammar, schemas={"args": tree}, regexes={})
+    deep: dict = {"v": 0}
+    for i in range(1, 25):  # recursion through the schema's rule, no depth limit
+        deep = {"v": i, "kids": [deep]}
+    for text, ok in [('Let me call.<call>{"v":1,"kids":[{"v":2,"kids":[{"v":3}]}]}</call>', True),
+                     ("<call>" + json.dumps(deep, separators=(",", ":")) + "</call>", True),
+                     ('<call>{"v":"x"}</call>', False), ('<call>{"v":1}', False), ('<call>{"v":1,"w":2}</call>', False)]:
+        assert check_tokens(constraint, tok.encode(text, add_special_tokens=False)).accepted == ok, text
+    ids = guidegen.compile_constraint(vocab, grammar='start: "id=" ident ("," ident)*', regexes={"ident": "[a-z]{2,4}"})
+    for text, ok in [("id=ab,cde", True), ("id=a", False), ("id=abcde", False)]:
+        assert check_tokens(ids, tok.encode(text, add_special_tokens=False)).accepted == ok, text
+    with pytest.raises(GrammarError, match="not a Lark rule name"):
+        guidegen.compile_constraint(vocab, grammar='start: "x"', regexes={"Foo": "a"})
+    with pytest.raises(GrammarError, match="both"):
+        guidegen.compile_constraint(vocab, grammar='start: x', regexes={"x": "a"}, schemas={"x": {}})
