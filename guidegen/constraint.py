@@ -7,7 +7,7 @@ llguidance / vLLM's structured-output backends: fill a bitmask, consume a token,
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -70,3 +70,41 @@ class ConstraintCompiler(Protocol):
 
     def compile(self, spec: Any, vocab: Vocabulary, **options: Any) -> Constraint:
         """Compile ``spec`` for ``vocab``; raise a :class:`~guidegen.errors.ConstraintError` on bad input."""
+
+
+Entry = TypeVar("Entry")
+
+
+class UndoLog(Generic[Entry]):
+    """What a constraint state needs to undo tokens: a persistent stack of entries.
+
+    Pushing is O(1); :meth:`fork` shares the whole log (O(1)), so beams and speculative branches cost
+    nothing to create; rolling back ``n`` tokens walks ``n`` links (O(1) amortized per token).
+    """
+
+    __slots__ = ("_top", "_size")
+
+    def __init__(self, top: Any = None, size: int = 0) -> None:
+        self._top = top  # (link below, entry) or None
+        self._size = size
+
+    def push(self, entry: Entry) -> None:
+        self._top = (self._top, entry)
+        self._size += 1
+
+    def pop(self, n: int) -> Entry:
+        """Drop the last ``n`` entries (``n`` >= 1) and return the oldest of them."""
+        if not 0 < n <= self._size:
+            raise ValueError(f"cannot roll back {n} tokens: {self._size} were consumed")
+        node = self._top
+        for _ in range(n - 1):
+            node = node[0]
+        self._top = node[0]
+        self._size -= n
+        return node[1]
+
+    def fork(self) -> "UndoLog[Entry]":
+        return UndoLog(self._top, self._size)
+
+    def __len__(self) -> int:
+        return self._size

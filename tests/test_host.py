@@ -148,7 +148,7 @@ def test_request_validation_messages():
         GenerationRequest("hi", max_tokens=0)
     with pytest.raises(ValueError, match="top_p"):
         guidegen.SamplingParams(temperature=1.0, top_p=0)
-    with pytest.raises(ValueError, match="either schema= or regex="):
+    with pytest.raises(ValueError, match="at most one of schema=, regex= and grammar=, not schema and regex"):
         guidegen.make_request("hi", schema={}, regex="a")
 
 

@@ -151,3 +151,18 @@ def test_unproductive_branch_is_trimmed() -> None:
     grammar = Grammar.from_regexes(["a" + call_marker(1) + "|b", "x" + call_marker(1)])
     assert grammar.matches("b") and not grammar.matches("a")
     assert not grammar.step(grammar.start(), b"a")
+
+
+def test_undo_log_forks_share_and_stay_independent() -> None:
+    from guidegen.constraint import UndoLog
+
+    log: UndoLog[int] = UndoLog()
+    for i in range(5):
+        log.push(i)
+    branch = log.fork()  # O(1): shares every entry
+    assert log.pop(2) == 3 and len(log) == 3
+    branch.push(99)
+    assert len(branch) == 6 and branch.pop(1) == 99 and branch.pop(5) == 0 and len(branch) == 0
+    assert log.pop(3) == 0
+    with pytest.raises(ValueError, match="cannot roll back 1 tokens: 0 were consumed"):
+        log.pop(1)

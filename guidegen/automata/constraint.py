@@ -20,6 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..cache import write_atomically
+from ..constraint import UndoLog
 from ..errors import ConstraintError, RegexError
 from ..vocab import Vocabulary
 from . import kernels
@@ -190,7 +191,7 @@ class DFAConstraintState:
         self.constraint = constraint
         self.state = state
         self.finished = finished
-        self._history: list[tuple[int, bool]] = []
+        self._history: UndoLog[tuple[int, bool]] = UndoLog()
 
     # ConstraintState protocol ---------------------------------------------------------------------
     def fill_mask(self, bitmask_row: np.ndarray) -> None:
@@ -211,7 +212,7 @@ class DFAConstraintState:
         token_id = int(token_id)
         if token_id in c._eos:
             if self.finished or c.dfa.accepting[self.state]:
-                self._history.append((self.state, self.finished))
+                self._history.push((self.state, self.finished))
                 self.finished = True
                 return True
             return False
@@ -220,18 +221,16 @@ class DFAConstraintState:
         nxt = c.walk_token(self.state, token_id)
         if nxt < 0:
             return False
-        self._history.append((self.state, self.finished))
+        self._history.push((self.state, self.finished))
         self.state = nxt
         return True
 
     def rollback(self, n_tokens: int) -> None:
         n = int(n_tokens)
-        if n < 0 or n > len(self._history):
-            raise ValueError(f"cannot roll back {n} tokens: {len(self._history)} were consumed")
-        if n == 0:
-            return
-        self.state, self.finished = self._history[-n]
-        del self._history[-n:]
+        if n < 0:
+            raise ValueError(f"cannot roll back {n} tokens")
+        if n:
+            self.state, self.finished = self._history.pop(n)
 
     def is_accepting(self) -> bool:
         return self.finished or bool(self.constraint.dfa.accepting[self.state])
@@ -259,7 +258,7 @@ class DFAConstraintState:
 
     def fork(self) -> "DFAConstraintState":
         other = DFAConstraintState(self.constraint, self.state, self.finished)
-        other._history = list(self._history)
+        other._history = self._history.fork()
         return other
 
     # extras -----------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from ..constraint import UndoLog
 from ..errors import ConstraintError, GrammarError, RegexError
 from ..vocab import Vocabulary
 from . import pushdown_kernels as kernels
@@ -436,7 +437,7 @@ class PushdownState:
         self.constraint = constraint
         self.stacks = stacks
         self.finished = finished
-        self._history: list[tuple[frozenset[Stack], bool]] = []
+        self._history: UndoLog[tuple[frozenset[Stack], bool]] = UndoLog()
 
     def fill_mask(self, bitmask_row: np.ndarray) -> None:
         c = self.constraint
@@ -455,7 +456,7 @@ class PushdownState:
         token_id = int(token_id)
         if token_id in c._eos:
             if self.finished or c.grammar.can_end(self.stacks):
-                self._history.append((self.stacks, self.finished))
+                self._history.push((self.stacks, self.finished))
                 self.finished = True
                 return True
             return False
@@ -465,17 +466,16 @@ class PushdownState:
         nxt = c.grammar.step(self.stacks, tb[token_id])
         if not nxt:
             return False
-        self._history.append((self.stacks, self.finished))
+        self._history.push((self.stacks, self.finished))
         self.stacks = nxt
         return True
 
     def rollback(self, n_tokens: int) -> None:
         n = int(n_tokens)
-        if n < 0 or n > len(self._history):
-            raise ValueError(f"cannot roll back {n} tokens: {len(self._history)} were consumed")
+        if n < 0:
+            raise ValueError(f"cannot roll back {n} tokens")
         if n:
-            self.stacks, self.finished = self._history[-n]
-            del self._history[-n:]
+            self.stacks, self.finished = self._history.pop(n)
 
     def is_accepting(self) -> bool:
         return self.finished or self.constraint.grammar.can_end(self.stacks)
@@ -501,7 +501,7 @@ class PushdownState:
 
     def fork(self) -> "PushdownState":
         other = PushdownState(self.constraint, self.stacks, self.finished)
-        other._history = list(self._history)
+        other._history = self._history.fork()
         return other
 
     @property

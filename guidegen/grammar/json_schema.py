@@ -1114,6 +1114,7 @@ _SUBSCHEMA_KWS = _NAMEMAP_KWS | frozenset({
 _MISSING: Any = object()
 _ROOT_BASE = "https://guidegen.invalid/schema.json"
 _MAX_REGEX_CHARS = 20_000_000  # larger regexes are refused (UnsupportedSchemaError)
+_RULE_CHARS = 4_000  # a subschema whose regex is longer becomes a rule of its own
 
 
 def _esc(token: Any) -> str:
@@ -1679,6 +1680,10 @@ class _Lowering:
             kw = next((k for k in kws if isinstance(s, dict) and k in s), "type")
             raise UnsupportedSchemaError(kw, ptr, "the regular expression would be longer than %d characters"
                                          % _MAX_REGEX_CHARS)
+        if rx is not None and len(rx) > _RULE_CHARS and s is not self.root:
+            # a large subschema is a rule of its own, called where it is used: its automaton is
+            # compiled once and kept apart, not multiplied into its users' states
+            rx = self._call(("large", id(s), types), lambda body=rx: body)
         if key is not None:
             self._memo[key] = rx
         return rx
