@@ -1104,8 +1104,6 @@ _GENERAL_KWS = frozenset({"type", "enum", "const", "allOf", "anyOf", "oneOf", "n
 # readOnly, writeOnly, content*), core keywords ($schema, $id, $anchor, $defs, definitions...) and unknown
 # (vendor) keywords, which the specification treats as annotations
 _KNOWN = _OBJECT_KWS | _ARRAY_KWS | _STRING_KWS | _NUMBER_KWS | _GENERAL_KWS
-_INFER = [(_OBJECT_KWS, {"object"}), (_ARRAY_KWS, {"array"}), (_STRING_KWS - {"format"}, {"string"}),
-          (_NUMBER_KWS, {"integer", "nonint"})]
 _NAMEMAP_KWS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas",
                           "dependencies"})
 _SUBSCHEMA_KWS = _NAMEMAP_KWS | frozenset({
@@ -1726,17 +1724,14 @@ class _Lowering:
             parts.append(self._object(s, ptr))
         return _alt(parts)
 
-    def _types_of(self, s: dict) -> frozenset:
-        if "type" in s:
-            t = s["type"]
-            return frozenset().union(*(_TYPE_SETS[n] for n in ([t] if isinstance(t, str) else t)))
-        inferred: set[str] = set()
-        for kws, ts in _INFER:
-            if any(k in s for k in kws):
-                inferred |= ts
-        if "format" in s and s["format"] in _FORMATS:
-            inferred.add("string")
-        return frozenset(inferred) if inferred else _ALL
+    @staticmethod
+    def _types_of(s: dict) -> frozenset:
+        """The types ``type`` allows; without it, every type (a keyword constrains only its own
+        type's values: ``{"minLength": 2}`` accepts any number)."""
+        if "type" not in s:
+            return _ALL
+        t = s["type"]
+        return frozenset().union(*(_TYPE_SETS[n] for n in ([t] if isinstance(t, str) else t)))
 
     # ---------------------------------------------------------------------------- any value
     def _json_any(self, types: frozenset) -> str | None:
