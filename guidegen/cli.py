@@ -208,25 +208,25 @@ def build_parser() -> argparse.ArgumentParser:
     masks.add_argument("--subset", action="append", metavar="NAME",
                        help="only files named NAME---*.json, e.g. Github_easy (repeatable or comma-separated)")
     masks.add_argument("--limit", type=int, default=None, metavar="N", help="first N schemas (per subset with --subset)")
-    masks.add_argument("--vocab", default="llama3", help="vocabulary name (default: llama3)")
-    masks.add_argument("--engines", default=None,
-                       help="comma-separated: guidegen,llguidance,xgrammar (default: guidegen and the installed anchors)")
-    masks.add_argument("--timeout", type=float, default=30.0, metavar="S", help="per schema and engine; over it counts as a compile error (default 30)")
-    masks.add_argument("--json", metavar="OUT", help="write the per-engine summary as JSON")
-    masks.add_argument("--quiet", action="store_true", help="no progress output")
+    _engine_options(masks, 30.0, "per schema and engine; over it counts as a compile error")
     masks.set_defaults(func=_cmd_bench_masks)
     gram = bench_sub.add_parser(
         "grammar", help="a Lark grammar on input texts: mask times and time to first mask, every engine")
     gram.add_argument("--grammar", required=True, metavar="FILE", help="Lark grammar file")
     gram.add_argument("--inputs", required=True, metavar="DIR", help="folder of input texts (searched recursively) or one file")
-    gram.add_argument("--vocab", default="llama3", help="vocabulary name (default: llama3)")
-    gram.add_argument("--engines", default=None,
-                      help="comma-separated: guidegen,llguidance,xgrammar (default: guidegen and the installed anchors)")
-    gram.add_argument("--timeout", type=float, default=120.0, metavar="S", help="per engine (default 120)")
-    gram.add_argument("--json", metavar="OUT", help="write the per-engine summary as JSON")
-    gram.add_argument("--quiet", action="store_true", help="no progress output")
+    _engine_options(gram, 120.0, "per engine")
     gram.set_defaults(func=_cmd_bench_grammar)
     return parser
+
+
+def _engine_options(parser: argparse.ArgumentParser, timeout: float, timeout_help: str) -> None:
+    """The options every benchmark takes: vocabulary, engines, time limit, JSON output, quiet."""
+    parser.add_argument("--vocab", default="llama3", help="vocabulary name (default: llama3)")
+    parser.add_argument("--engines", default=None,
+                        help="comma-separated: guidegen,llguidance,xgrammar (default: guidegen and the installed anchors)")
+    parser.add_argument("--timeout", type=float, default=timeout, metavar="S", help=f"{timeout_help} (default {timeout:g})")
+    parser.add_argument("--json", metavar="OUT", help="write the per-engine summary as JSON")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

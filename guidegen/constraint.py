@@ -108,3 +108,69 @@ class UndoLog(Generic[Entry]):
 
     def __len__(self) -> int:
         return self._size
+
+
+class UndoableCursor:
+    """The bookkeeping every engine's cursor shares: a position (the engine's own: a DFA state, a
+    set of stacks...), a finished flag, an :class:`UndoLog`, and the EOS, rollback and fork rules.
+
+    Subclasses give the position's meaning: :meth:`_eos_ids`, :meth:`_can_end` and :meth:`_step`.
+    """
+
+    __slots__ = ("position", "finished", "_history")
+
+    def __init__(self, position: Any, finished: bool = False) -> None:
+        self.position = position
+        self.finished = finished
+        self._history: UndoLog[tuple[Any, bool]] = UndoLog()
+
+    def _eos_ids(self) -> frozenset[int]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def _can_end(self) -> bool:  # pragma: no cover - interface
+        """The text may end at the current position."""
+        raise NotImplementedError
+
+    def _step(self, token_id: int) -> Any:  # pragma: no cover - interface
+        """The position after a (non-EOS) token, or None when the token is not allowed."""
+        raise NotImplementedError
+
+    def advance(self, token_id: int) -> bool:
+        token_id = int(token_id)
+        if token_id in self._eos_ids():
+            if not (self.finished or self._can_end()):
+                return False
+            self._history.push((self.position, self.finished))
+            self.finished = True
+            return True
+        if self.finished:
+            return False
+        nxt = self._step(token_id)
+        if nxt is None:
+            return False
+        self._history.push((self.position, self.finished))
+        self.position = nxt
+        return True
+
+    def rollback(self, n_tokens: int) -> None:
+        n = int(n_tokens)
+        if n < 0:
+            raise ValueError(f"cannot roll back {n} tokens")
+        if n:
+            self.position, self.finished = self._history.pop(n)
+
+    def is_accepting(self) -> bool:
+        return self.finished or self._can_end()
+
+    def fork(self) -> Any:
+        other = object.__new__(type(self))
+        for cls in type(self).__mro__:
+            for slot in getattr(cls, "__slots__", ()):
+                object.__setattr__(other, slot, getattr(self, slot))
+        other._history = self._history.fork()
+        return other
+
+    @property
+    def n_consumed(self) -> int:
+        """Tokens consumed so far (the depth of the undo log)."""
+        return len(self._history)

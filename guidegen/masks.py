@@ -8,7 +8,7 @@ several positions per sequence, as in speculative verification).
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 
@@ -46,6 +46,14 @@ def fill_all(row: np.ndarray, vocab_size: int | None = None) -> None:
         if rem:
             last = np.uint32((1 << rem) - 1)
             row[..., -1] = last.view(np.int32) if row.dtype == np.int32 else last
+
+
+def set_bits(row: np.ndarray, ids: Iterable[int]) -> None:
+    """Set the bits of token ids ``ids`` in a packed row (ids past the row are ignored)."""
+    words = row.view(np.uint32)
+    for t in ids:
+        if 0 <= t < words.shape[0] * 32:
+            words[t >> 5] |= np.uint32(1 << (t & 31))
 
 
 def unpack_bitmask(row: np.ndarray, vocab_size: int) -> np.ndarray:

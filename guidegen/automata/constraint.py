@@ -20,8 +20,9 @@ from typing import Any, Callable
 import numpy as np
 
 from ..cache import write_atomically
-from ..constraint import UndoLog
+from ..constraint import UndoableCursor
 from ..errors import ConstraintError, RegexError
+from ..masks import set_bits
 from ..vocab import Vocabulary
 from . import kernels
 from .dfa import DFA
@@ -113,7 +114,7 @@ class DFAConstraint:
         if row is None:
             row, which = self._compute_mask(state)
             if self.dfa.accepting[state]:
-                _set_bits(row, self._eos)
+                set_bits(row, self._eos)
             row.setflags(write=False)
             with self._lock:
                 if len(self._masks) >= self.max_memo:
@@ -175,23 +176,28 @@ class DFAConstraint:
         return f"DFAConstraint({self.dfa!r}, vocab size {self.vocab.size})"
 
 
-def _set_bits(row: np.ndarray, ids) -> None:
-    words = row.view(np.uint32)
-    for t in ids:
-        if 0 <= t < words.shape[0] * 32:
-            words[t >> 5] |= np.uint32(1 << (t & 31))
+class DFAConstraintState(UndoableCursor):
+    """One sequence's position in a :class:`DFAConstraint`: a DFA state (``position``, also ``state``)."""
 
-
-class DFAConstraintState:
-    """One sequence's position in a :class:`DFAConstraint` (a DFA state plus an undo stack)."""
-
-    __slots__ = ("constraint", "state", "finished", "_history")
+    __slots__ = ("constraint",)
 
     def __init__(self, constraint: DFAConstraint, state: int = 0, finished: bool = False) -> None:
+        super().__init__(state, finished)
         self.constraint = constraint
-        self.state = state
-        self.finished = finished
-        self._history: UndoLog[tuple[int, bool]] = UndoLog()
+
+    @property
+    def state(self) -> int:
+        return self.position
+
+    def _eos_ids(self) -> frozenset[int]:
+        return self.constraint._eos
+
+    def _can_end(self) -> bool:
+        return bool(self.constraint.dfa.accepting[self.position])
+
+    def _step(self, token_id: int) -> int | None:
+        nxt = self.constraint.walk_token(self.position, token_id)
+        return None if nxt < 0 else nxt
 
     # ConstraintState protocol ---------------------------------------------------------------------
     def fill_mask(self, bitmask_row: np.ndarray) -> None:
@@ -203,50 +209,22 @@ class DFAConstraintState:
             )
         if self.finished:
             bitmask_row[...] = 0
-            _set_bits(bitmask_row.view(np.int32), c._eos)
+            set_bits(bitmask_row.view(np.int32), c._eos)
             return
-        np.copyto(bitmask_row.view(np.int32), c.mask_for_state(self.state))
-
-    def advance(self, token_id: int) -> bool:
-        c = self.constraint
-        token_id = int(token_id)
-        if token_id in c._eos:
-            if self.finished or c.dfa.accepting[self.state]:
-                self._history.push((self.state, self.finished))
-                self.finished = True
-                return True
-            return False
-        if self.finished:
-            return False
-        nxt = c.walk_token(self.state, token_id)
-        if nxt < 0:
-            return False
-        self._history.push((self.state, self.finished))
-        self.state = nxt
-        return True
-
-    def rollback(self, n_tokens: int) -> None:
-        n = int(n_tokens)
-        if n < 0:
-            raise ValueError(f"cannot roll back {n} tokens")
-        if n:
-            self.state, self.finished = self._history.pop(n)
-
-    def is_accepting(self) -> bool:
-        return self.finished or bool(self.constraint.dfa.accepting[self.state])
+        np.copyto(bitmask_row.view(np.int32), c.mask_for_state(self.position))
 
     def is_finished(self) -> bool:
         if self.finished:
             return True
         c = self.constraint
-        return bool(c.dfa.accepting[self.state]) and c._n_live[self.state] == 0
+        return bool(c.dfa.accepting[self.position]) and c._n_live[self.position] == 0
 
     def forced_bytes(self) -> bytes:
         if self.finished:
             return b""
         c = self.constraint
         out = bytearray()
-        s = self.state
+        s = self.position
         accepting, only, t = c.dfa.accepting, c._only_byte, c.dfa.transitions
         for _ in range(c.dfa.n_states):  # a trimmed DFA cannot loop here, but stay bounded
             if accepting[s] or only[s] < 0:
@@ -256,19 +234,8 @@ class DFAConstraintState:
             s = t.item(s, b)
         return bytes(out)
 
-    def fork(self) -> "DFAConstraintState":
-        other = DFAConstraintState(self.constraint, self.state, self.finished)
-        other._history = self._history.fork()
-        return other
-
-    # extras -----------------------------------------------------------------------------------------
-    @property
-    def n_consumed(self) -> int:
-        """Tokens consumed so far (the depth of the undo stack)."""
-        return len(self._history)
-
     def __repr__(self) -> str:
-        return f"DFAConstraintState(state={self.state}, finished={self.finished}, consumed={len(self._history)})"
+        return f"DFAConstraintState(state={self.position}, finished={self.finished}, consumed={self.n_consumed})"
 
 
 # --------------------------------------------------------------------------------------------------

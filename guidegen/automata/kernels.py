@@ -123,6 +123,19 @@ def pack_trie(node_byte, subtree_end, token_start, token_end, token_ids, sink):
     return nodes, max_depth
 
 
+@njit(cache=True, nogil=True, inline="always")
+def mark_node_tokens(words, w, i, multi_nodes, multi_off, multi_ids):
+    """Set the bit of every token that ends at packed node ``i`` (its word ``w``): the one in the
+    word (or the sink), and the side table's when several ids end there."""
+    t = (w >> 40) & PACKED_MAX_SINK
+    words[t >> 5] |= np.uint32(1) << np.uint32(t & 31)
+    if w < 0:
+        k = np.searchsorted(multi_nodes, i)
+        for j in range(multi_off[k], multi_off[k + 1]):
+            tid = multi_ids[j]
+            words[tid >> 5] |= np.uint32(1) << np.uint32(tid & 31)
+
+
 @njit(cache=True, nogil=True)
 def _walk_packed(table, state, nodes, lo, hi, multi_nodes, multi_off, multi_ids, max_depth, words):
     """The walk over the trie ``nodes[lo:hi]`` (root at ``lo``), OR-ing into ``words``, a scratch
@@ -154,13 +167,7 @@ def _walk_packed(table, state, nodes, lo, hi, multi_nodes, multi_off, multi_ids,
             i = lo + ((w >> 16) & 0xFFFFFF)
             continue
         stack[d] = np.int64(nxt) << 8
-        t = (w >> 40) & PACKED_MAX_SINK
-        words[t >> 5] |= np.uint32(1) << np.uint32(t & 31)
-        if w < 0:  # several ids end here
-            k = np.searchsorted(multi_nodes, i)
-            for j in range(multi_off[k], multi_off[k + 1]):
-                tid = multi_ids[j]
-                words[tid >> 5] |= np.uint32(1) << np.uint32(tid & 31)
+        mark_node_tokens(words, w, i, multi_nodes, multi_off, multi_ids)
         i += 1
 
 

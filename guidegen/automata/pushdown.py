@@ -24,8 +24,9 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from ..constraint import UndoLog
+from ..constraint import UndoableCursor
 from ..errors import ConstraintError, GrammarError, RegexError
+from ..masks import set_bits
 from ..vocab import Vocabulary
 from . import pushdown_kernels as kernels
 from .constraint import cached_compile_regex
@@ -406,7 +407,7 @@ class PushdownConstraint:
             for st in stacks:
                 np.bitwise_or(row, self.stack_mask(st), out=row)
             if self.grammar.can_end(stacks):
-                _set_bits(row, self._eos)
+                set_bits(row, self._eos)
             row.setflags(write=False)
             with self._lock:
                 self._set_masks[stacks] = row
@@ -419,25 +420,32 @@ class PushdownConstraint:
 
 
 
-def _set_bits(row: np.ndarray, ids: Iterable[int]) -> None:
-    words = row.view(np.uint32)
-    for t in ids:
-        if 0 <= t < words.shape[0] * 32:
-            words[t >> 5] |= np.uint32(1 << (t & 31))
+class PushdownState(UndoableCursor):
+    """One sequence's configurations in a :class:`PushdownConstraint` (``position``, also ``stacks``).
 
+    Positions are immutable frozensets of stacks (tuples), so rollback and fork copy references only."""
 
-class PushdownState:
-    """One sequence's configurations in a :class:`PushdownConstraint`, with an undo stack.
-
-    States are immutable frozensets of stacks (tuples), so rollback and fork copy references only."""
-
-    __slots__ = ("constraint", "stacks", "finished", "_history")
+    __slots__ = ("constraint",)
 
     def __init__(self, constraint: PushdownConstraint, stacks: frozenset[Stack], finished: bool = False) -> None:
+        super().__init__(stacks, finished)
         self.constraint = constraint
-        self.stacks = stacks
-        self.finished = finished
-        self._history: UndoLog[tuple[frozenset[Stack], bool]] = UndoLog()
+
+    @property
+    def stacks(self) -> frozenset[Stack]:
+        return self.position
+
+    def _eos_ids(self) -> frozenset[int]:
+        return self.constraint._eos
+
+    def _can_end(self) -> bool:
+        return self.constraint.grammar.can_end(self.position)
+
+    def _step(self, token_id: int) -> frozenset[Stack] | None:
+        tb = self.constraint.vocab.token_bytes
+        if not 0 <= token_id < len(tb) or not tb[token_id]:
+            return None
+        return self.constraint.grammar.step(self.position, tb[token_id]) or None
 
     def fill_mask(self, bitmask_row: np.ndarray) -> None:
         c = self.constraint
@@ -447,48 +455,19 @@ class PushdownState:
         row = bitmask_row.view(np.int32)
         if self.finished:
             row[...] = 0
-            _set_bits(row, c._eos)
+            set_bits(row, c._eos)
             return
-        c.fill(self.stacks, row)
-
-    def advance(self, token_id: int) -> bool:
-        c = self.constraint
-        token_id = int(token_id)
-        if token_id in c._eos:
-            if self.finished or c.grammar.can_end(self.stacks):
-                self._history.push((self.stacks, self.finished))
-                self.finished = True
-                return True
-            return False
-        tb = c.vocab.token_bytes
-        if self.finished or not 0 <= token_id < len(tb) or not tb[token_id]:
-            return False
-        nxt = c.grammar.step(self.stacks, tb[token_id])
-        if not nxt:
-            return False
-        self._history.push((self.stacks, self.finished))
-        self.stacks = nxt
-        return True
-
-    def rollback(self, n_tokens: int) -> None:
-        n = int(n_tokens)
-        if n < 0:
-            raise ValueError(f"cannot roll back {n} tokens")
-        if n:
-            self.stacks, self.finished = self._history.pop(n)
-
-    def is_accepting(self) -> bool:
-        return self.finished or self.constraint.grammar.can_end(self.stacks)
+        c.fill(self.position, row)
 
     def is_finished(self) -> bool:
-        return self.finished or (self.is_accepting() and not len(self.constraint.grammar.next_bytes(self.stacks)))
+        return self.finished or (self.is_accepting() and not len(self.constraint.grammar.next_bytes(self.position)))
 
     def forced_bytes(self) -> bytes:
         if self.finished:
             return b""
         g = self.constraint.grammar
         out = bytearray()
-        stacks = self.stacks
+        stacks = self.position
         for _ in range(256):
             if g.can_end(stacks):
                 break
@@ -499,15 +478,6 @@ class PushdownState:
             stacks = g.step(stacks, bytes(out[-1:]))
         return bytes(out)
 
-    def fork(self) -> "PushdownState":
-        other = PushdownState(self.constraint, self.stacks, self.finished)
-        other._history = self._history.fork()
-        return other
-
-    @property
-    def n_consumed(self) -> int:
-        return len(self._history)
-
     def __repr__(self) -> str:
-        depth = max((len(s) for s in self.stacks), default=0)
-        return f"PushdownState({len(self.stacks)} stacks, depth {depth}, finished={self.finished})"
+        depth = max((len(s) for s in self.position), default=0)
+        return f"PushdownState({len(self.position)} stacks, depth {depth}, finished={self.finished})"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .kernels import PACKED_MAX_SINK
+from .kernels import mark_node_tokens
 
 OVERFLOW = -1  # a scratch area ran out: the grammar is too ambiguous for one walk
 
@@ -144,13 +144,7 @@ def walk_stack(
             if wtop == 0:
                 i = sub_end
                 continue
-            t = (w >> 40) & PACKED_MAX_SINK
-            words[t >> 5] |= np.uint32(1) << np.uint32(t & 31)
-            if w < 0:  # several ids end here
-                m = np.searchsorted(multi_nodes, i)
-                for j in range(multi_off[m], multi_off[m + 1]):
-                    tid = multi_ids[j]
-                    words[tid >> 5] |= np.uint32(1) << np.uint32(tid & 31)
+            mark_node_tokens(words, w, i, multi_nodes, multi_off, multi_ids)
             if sub_end > i + 1:
                 r0 = cfg_top
                 pool_top, cfg_top, popped = _closure(accept, call_off, call_rule, call_ret, rule_start, ps, pp,
