@@ -351,13 +351,18 @@ class PushdownConstraint:
         """What a frame in ``state`` reads without completing its rule: (a read-only row; the trie
         nodes after which it may complete; the trie those nodes are in). Memoized per state.
 
-        A slice the state's byte DFA contains (see :mod:`.slices`) gives its bits at once, and only
-        the tokens outside it are walked."""
+        A slice that the byte DFA of some configuration ready at the start contains (see
+        :mod:`.slices`) gives its bits at once, and only the tokens outside it are walked."""
         hit = self._inner.get(state)
         if hit is None:
             idx = self._vocab_index()
             width = self.vocab.bitmask_width
-            which = next((k for k in range(len(idx.slices)) if idx.contained(self.grammar.trans, state, k)), -1)
+            # a slice one of the ready configurations contains (calls entered: an expression's
+            # identifiers are read a few calls down) is allowed at once
+            ready, _ = self.grammar.expand([(state,)])
+            tops = {st[-1] for st in ready}
+            which = next((k for k in range(len(idx.slices))
+                          if any(idx.contained(self.grammar.trans, h, k) for h in tops)), -1)
             words = np.zeros(width + 1, dtype=np.uint32)  # + the sink word
             if which >= 0:
                 words[:width] = idx.slice_masks[which].view(np.uint32)
