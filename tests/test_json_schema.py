@@ -462,6 +462,35 @@ def test_extra_properties_follow_the_declared_ones() -> None:
     assert declared_only.rx is not None and not matches(declared_only, {"a": 1, "x": 1})
 
 
+def test_any_property_order() -> None:
+    import itertools
+
+    schema = {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "string"}, "c": {"type": "null"}},
+              "required": ["a"]}
+    lang = lower(schema, property_order="any")
+    v = validator(schema)
+    values = {"a": 1, "b": "x", "c": None}
+    for k in range(4):
+        for combo in itertools.permutations("abc", k):
+            obj = {n: values[n] for n in combo}
+            assert matches(lang, obj) == v.is_valid(obj), obj
+    assert not lang.match('{"a":1,"a":2}') and not lang.match('{"b":"x","c":null,"b":"y","a":1}')
+    assert matches(lang, {"c": None, "a": 1, "extra": [1]})  # undeclared properties after the declared ones
+    closed = lower({**schema, "additionalProperties": False}, property_order="any")
+    assert matches(closed, {"b": "x", "a": 1}) and not matches(closed, {"b": "x", "a": 1, "z": 1})
+    big = {"type": "object", "properties": {f"p{i}": {"type": "null"} for i in range(11)}}
+    with pytest.raises(UnsupportedSchemaError, match="any property order with more than 10"):
+        schema_to_rules(big, property_order="any")
+    with pytest.raises(ValueError, match="property_order"):
+        schema_to_rules(schema, property_order="sorted")
+    # through the compiler's options, token by token (one byte per token)
+    from guidegen.check import check_tokens
+
+    constraint = JSONSchemaCompiler().compile(schema, _tiny_vocab(), property_order="any")
+    assert check_tokens(constraint, list(b'{"c":null,"a":1}')).accepted
+    assert not check_tokens(constraint, list(b'{"c":null}')).accepted
+
+
 def test_min_properties_one() -> None:
     schema = {"type": "object", "properties": {"a": {"type": "null"}, "b": {"type": "null"}}, "minProperties": 1}
     rx = lower(schema)

@@ -1113,6 +1113,7 @@ _MISSING: Any = object()
 _ROOT_BASE = "https://guidegen.invalid/schema.json"
 _MAX_REGEX_CHARS = 20_000_000  # larger regexes are refused (UnsupportedSchemaError)
 _RULE_CHARS = 4_000  # a subschema whose regex is longer becomes a rule of its own
+_MAX_ANY_ORDER = 10  # declared properties an object may have in any order (2^n rules)
 
 
 def _esc(token: Any) -> str:
@@ -1260,11 +1261,12 @@ for _k in ("minLength", "maxLength", "minItems", "maxItems", "minProperties", "m
 
 
 class _Lowering:
-    def __init__(self, root: Any, *, lenient: bool, ws: str, extra_properties: bool) -> None:
+    def __init__(self, root: Any, *, lenient: bool, ws: str, extra_properties: bool, any_order: bool) -> None:
         self.root = root
         self.lenient = lenient
         self.ws = ws
         self.extra_properties = extra_properties
+        self.any_order = any_order
         self.sep = ws + "," + ws
         self.colon = ws + ":" + ws
         self.ptrs: dict[int, str] = {}
@@ -2440,7 +2442,9 @@ class _Lowering:
                     return None
                 self._unsupported("maxProperties", self._kwp(s, ptr, "maxProperties"))
             extra = self._extra_member(s, ptr, addl, uneval, pats, pnames, max_p)
-            if extra is None:
+            if self.any_order and len(entries) > 1:
+                members = self._members_any_order(s, ptr, entries, nonempty, extra)
+            elif extra is None:
                 members = self._members(entries, nonempty)
             else:  # undeclared properties may follow the declared ones
                 more = _rep(sep + extra, 0, None)
@@ -2556,6 +2560,37 @@ class _Lowering:
             for dep, dp in merge:
                 m, mp = self._merge(m, mp, dep, dp, exp, parent=True)
             parts.append(self.compile(m, mp, frozenset({"object"}), pre=exp))
+        return _alt(parts)
+
+    def _members_any_order(self, s: dict, ptr: str, entries: list[tuple[str, str, bool]], nonempty: bool,
+                           extra: str | None) -> str | None:
+        """The declared members in any order, each at most once and the required ones all present,
+        then the undeclared ones (``extra``). A rule per set of members still to come: 2^n rules,
+        so at most ``_MAX_ANY_ORDER`` declared properties."""
+        if len(entries) > _MAX_ANY_ORDER:
+            self._unsupported("properties", self._kwp(s, ptr, "properties"),
+                              "any property order with more than %d properties" % _MAX_ANY_ORDER)
+            return self._members(entries, nonempty)
+        sep = self.sep
+        tail = "" if extra is None else _rep(sep + extra, 0, None)
+
+        def rest(left: frozenset) -> str:
+            """``,member`` for members still allowed, in any order, then the tail."""
+            def body() -> str | None:
+                parts = [sep + entries[i][1] + rest(left - {i}) for i in sorted(left)]
+                if not any(entries[i][2] for i in left):
+                    parts.append(tail)
+                return _alt(parts)
+
+            return self._call(("order", id(s), left, extra), body) if left else tail
+
+        everyone = frozenset(range(len(entries)))
+        parts = [entries[i][1] + rest(everyone - {i}) for i in everyone]
+        if not any(r for _, _, r in entries):
+            if extra is not None:
+                parts.append(extra + tail)
+            if not nonempty:
+                parts.append("")
         return _alt(parts)
 
     def _members(self, entries: list[tuple[str, str, bool]], nonempty: bool) -> str | None:
@@ -2764,6 +2799,7 @@ def schema_to_rules(
     whitespace: str = "compact",
     max_whitespace: int = 2,
     extra_properties: bool = True,
+    property_order: str = "schema",
 ) -> list[str | None]:
     """The grammar of JSON texts valid under ``schema``: one regular expression per rule (Python
     ``re`` syntax, full match), rule 0 for the whole value, for
@@ -2789,6 +2825,11 @@ def schema_to_rules(
     after the declared ones (names written canonically); False generates declared properties only
     (a sound restriction: every text is still valid).
 
+    ``property_order``: ``"schema"`` (default) writes declared properties in the schema's order;
+    ``"any"`` allows every order (each property at most once, the required ones present), for
+    objects of at most 10 declared properties (more raise ``UnsupportedSchemaError`` unless
+    lenient, which keeps the schema's order).
+
     Malformed schemas (a keyword with a value of the wrong kind, an unknown type name, a ``$ref`` that
     does not resolve, an invalid ``pattern``, a schema that accepts nothing) raise
     :class:`~guidegen.errors.SchemaError` naming the JSON pointer.
@@ -2803,7 +2844,10 @@ def schema_to_rules(
     if not isinstance(max_whitespace, int) or isinstance(max_whitespace, bool) or max_whitespace < 0:
         raise ValueError("max_whitespace must be a non-negative integer")
     ws = "" if whitespace == "compact" or max_whitespace == 0 else _rep("[ \\t\\n\\r]", 0, max_whitespace)
-    rules = _Lowering(schema, lenient=lenient, ws=ws or "", extra_properties=extra_properties).lower()
+    if property_order not in ("schema", "any"):
+        raise ValueError("property_order must be 'schema' or 'any', not %r" % (property_order,))
+    rules = _Lowering(schema, lenient=lenient, ws=ws or "", extra_properties=extra_properties,
+                      any_order=property_order == "any").lower()
     if rules[0] is None:
         err = SchemaError("the JSON Schema at # accepts no JSON value (nothing to generate)")
         err.pointer = ""  # type: ignore[attr-defined]
@@ -2895,7 +2939,7 @@ class JSONSchemaCompiler:
 
     def compile(self, spec: Any, vocab: Any, *, lenient: bool = False, whitespace: str = "compact",
                 **options: Any) -> Any:
-        """Compile ``spec`` for ``vocab``. ``options``: ``max_whitespace``, ``extra_properties`` (see
+        """Compile ``spec`` for ``vocab``. ``options``: ``max_whitespace``, ``extra_properties``, ``property_order`` (see
         :func:`schema_to_rules`)."""
         schema = schema_from_python(spec)
         rules = schema_to_rules(schema, lenient=lenient, whitespace=whitespace, **options)
