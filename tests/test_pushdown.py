@@ -166,3 +166,19 @@ def test_undo_log_forks_share_and_stay_independent() -> None:
     assert log.pop(3) == 0
     with pytest.raises(ValueError, match="cannot roll back 1 tokens: 0 were consumed"):
         log.pop(1)
+
+
+@pytest.mark.assets
+def test_deep_nesting_needs_no_recursion(asset_tokenizer, asset_vocabulary) -> None:
+    """3,000 open brackets: the mask ORs in the rows of the stacks below bottom-up, not recursively."""
+    vocab, tok = asset_vocabulary("smollm2"), asset_tokenizer("smollm2")
+    v = call_marker(0)
+    constraint = PushdownConstraint(Grammar.from_regexes([r"null|\[(?:" + v + r"(?:," + v + r")*)?\]"]), vocab)
+    state = constraint.new_state()
+    for t in tok.encode("[" * 3000 + "null", add_special_tokens=False):
+        assert state.advance(t)
+    row = np.zeros(vocab.bitmask_width, dtype=np.int32)
+    state.fill_mask(row)
+    allowed = unpack_bitmask(row, vocab.size)
+    assert allowed[tok.encode("]", add_special_tokens=False)[0]] and allowed[tok.encode(",", add_special_tokens=False)[0]]
+    assert not state.is_accepting() and max(len(s) for s in state.stacks) == 3001

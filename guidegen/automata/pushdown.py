@@ -378,10 +378,31 @@ class PushdownConstraint:
         return hit
 
     def stack_mask(self, stack: Stack) -> np.ndarray:
-        """The read-only row of tokens the configuration ``stack`` allows (EOS bits excluded)."""
-        row = self._stack_masks.get(stack)
-        if row is not None:
-            return row
+        """The read-only row of tokens the configuration ``stack`` allows (EOS bits excluded).
+
+        Where the top frame may complete at once, the row includes the row of the stack below it:
+        those prefixes are computed first, bottom-up, so nesting depth costs no recursion."""
+        pending: list[Stack] = []
+        below_row: np.ndarray | None = None
+        st = stack
+        while True:
+            hit = self._stack_masks.get(st)
+            if hit is not None:
+                below_row = hit
+                break
+            pending.append(st)
+            _, pops, trie = self.inner_mask(st[-1])
+            if len(st) == 1 or not len(pops) or pops[0] != self._vocab_index().trie_bounds[trie]:
+                break
+            st = st[:-1]
+        for st in reversed(pending):
+            below_row = self._compose(st, below_row)
+        assert below_row is not None
+        return below_row
+
+    def _compose(self, stack: Stack, below_row: np.ndarray | None) -> np.ndarray:
+        """``stack``'s row from its top frame's inner mask, the subwalks below its pop nodes and,
+        when the top frame may complete at once, ``below_row`` (the row of ``stack[:-1]``)."""
         inner, pops, trie = self.inner_mask(stack[-1])
         below = stack[:-1]
         if not below or not len(pops):
@@ -396,7 +417,8 @@ class PushdownConstraint:
                 self._walk(below, deeper, trie, False, words)
             row = words[:width].view(np.int32).copy()
             if pops[0] == root:  # the top frame may complete at once: whatever the frames below read
-                np.bitwise_or(row, self.stack_mask(below), out=row)
+                assert below_row is not None
+                np.bitwise_or(row, below_row, out=row)
             row.setflags(write=False)
         with self._lock:
             self._stack_masks[stack] = row
