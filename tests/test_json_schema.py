@@ -706,6 +706,42 @@ def test_dependencies_case_split() -> None:
     assert matches(rx, {"x": "1", "y": "2"}) and matches(rx, {"y": "2"}) and not matches(rx, {"x": "1"})
 
 
+def test_dependencies_on_maps() -> None:
+    """Objects with no declared property: the names dependencies mention become optional members
+    (each after the names it requires); all other names stay undeclared extras."""
+    import itertools
+
+    names = ["a", "b", "c", "x"]
+    schemas = [
+        {"dependentRequired": {"b": ["a"]}},
+        {"type": "object", "additionalProperties": {"type": "integer"}, "dependentRequired": {"c": ["a", "b"]}},
+        {"type": "object", "dependentSchemas": {"b": {"properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}},
+                                                "c": False}},
+        {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object",
+         "patternProperties": {"^a": {"type": "string"}}, "additionalProperties": {"type": "integer"},
+         "dependencies": {"b": ["a"], "c": {"required": ["b"]}}},
+    ]
+    for schema in schemas:
+        lang = lower(schema)
+        v = validator(schema)
+        accepted = 0
+        for k in range(len(names) + 1):
+            for combo in itertools.permutations(names, k):
+                for values in itertools.product([1, "s"], repeat=k):
+                    obj = dict(zip(combo, values))
+                    got = lang.match(compact(obj))
+                    assert not (got and not v.is_valid(obj)), (schema, obj)
+                    accepted += bool(got)
+        assert accepted > 0, schema
+    lang = lower(schemas[0])
+    for obj in ({}, {"a": 1}, {"a": 1, "b": 2}, {"a": 1, "b": 2, "x": 3}, {"x": [None]}):
+        assert matches(lang, obj), obj
+    assert not matches(lang, {"b": 2}) and not matches(lang, {"b": 2, "x": 1})
+    lang = lower(schemas[2])
+    assert matches(lang, {"a": 1, "b": 2}) and matches(lang, {"a": "s"}) and not matches(lang, {"a": "s", "b": 2})
+    assert not matches(lang, {"c": 1}) and not matches(lang, {"x": 1, "c": 1})
+
+
 def test_maps_and_property_names() -> None:
     rx = schema_to_regex({"type": "object", "additionalProperties": {"type": "integer"}, "maxProperties": 2})
     assert matches(rx, {}) and matches(rx, {"x": 1, "y": 2}) and not matches(rx, {"a": 1, "b": 2, "c": 3})
@@ -898,8 +934,8 @@ def test_annotations_and_unknown_keywords_ignored() -> None:
      "contains", "/properties/tags/contains"),
     ({"type": "string", "not": {"pattern": "^x"}}, "not", "/not/pattern"),
     ({"type": "integer", "not": {"enum": [1, 2]}}, "not", "/not/enum"),
-    ({"type": "object", "additionalProperties": {"type": "integer"}, "dependentRequired": {"a": ["b"]}},
-     "dependentRequired", "/dependentRequired"),
+    ({"type": "object", "additionalProperties": {"type": "integer"}, "dependentRequired": {n: ["z"] for n in "abcde"}},
+     "dependentRequired", "/dependentRequired/e"),
     ({"if": {"pattern": "^a"}, "then": {"minLength": 3}, "type": "string"}, "not", "/if/pattern"),
     ({"items": {"$dynamicRef": "#x"}, "type": "array"}, "$dynamicRef", "/items/$dynamicRef"),
     ({"$ref": "https://example.com/other.json"}, "$ref", "/$ref"),

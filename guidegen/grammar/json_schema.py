@@ -13,6 +13,9 @@ Deliberate over-constraints (sound, documented, not warned about):
 
 * Objects contain only the properties named in ``properties`` (and ``required``), in ``properties``
   order; other properties are never produced even when ``additionalProperties`` allows them.
+* An object that declares no property (``properties``/``required``) but has dependencies
+  (``dependentRequired``, ``dependencies``, ``dependentSchemas``) writes the names they mention first,
+  in a fixed order (each after the names it requires), then its undeclared properties.
 * Arrays with ``prefixItems`` but no ``items`` never grow past the prefix.
 * Values are written canonically: integers without fraction or exponent (``1``, never ``1.0``), and the
   strings that ``const``/``enum``/``pattern``/``format`` constrain exactly as :func:`json.dumps`
@@ -2379,10 +2382,13 @@ class _Lowering:
         min_p = int(s.get("minProperties", 0))
         max_p = None if "maxProperties" not in s else int(s["maxProperties"])
         ws, sep, colon = self.ws, self.sep, self.colon
-        if props or req:
+        # a map whose dependency keywords mention names: those names become optional members (their
+        # values as undeclared properties' would be), so that the dependencies can be split on them
+        dependency_names = [] if props or req else self._dependency_names(s)
+        if props or req or dependency_names:
             entries: list[tuple[str, str, bool]] = []
             base = self.bases.get(id(s), self.root_base)
-            for name in list(props) + [r for r in req if r not in props]:
+            for name in dict.fromkeys(list(props) + req + dependency_names):
                 required = name in req
                 schemas: list[tuple[Any, str]] = []
                 if name in props:
@@ -2454,10 +2460,7 @@ class _Lowering:
                     members = _alt([_seq(self._members(entries, True), more), _seq(extra, more)]
                                    + ([] if nonempty else [""]))
             return _seq("\\{", ws, members, ws, "\\}")
-        # no named properties: a map
-        for kw in ("dependentRequired", "dependencies", "dependentSchemas"):
-            if s.get(kw):
-                self._unsupported(kw, self._kwp(s, ptr, kw))
+        # no named properties: a map (its dependencies, if any, all hold trivially)
         if pats:
             if len(pats) > 1:
                 self._unsupported("patternProperties", self._kwp(s, ptr, "patternProperties"),
@@ -2523,6 +2526,20 @@ class _Lowering:
         excluded = tuple(sorted(names))
         return self._call(("extra", excluded, value), lambda: _string_except(excluded) + self.colon + value)
 
+    @staticmethod
+    def _dependency_names(s: dict) -> list[str]:
+        """The names that the non-trivial dependencies of ``s`` mention, each one after the names it
+        requires (an object lists a property after those it depends on)."""
+        names: list[str] = []
+        for kw in ("dependentRequired", "dependencies", "dependentSchemas"):
+            for a, dep in (s.get(kw) or {}).items():
+                if dep is True or dep == {} or dep == []:
+                    continue
+                if isinstance(dep, list):
+                    names += dep
+                names.append(a)
+        return list(dict.fromkeys(names))
+
     def _split_dependencies(self, s: dict, ptr: str, pending: list[tuple[str, str, Any]]) -> str | None:
         """Exact case split of dependentRequired / dependencies / dependentSchemas: for every trigger
         property, either it is absent, or it is present together with what it requires."""
@@ -2539,11 +2556,11 @@ class _Lowering:
             ok = True
             for bit, (kw, a, dep) in enumerate(pending):
                 if mask >> bit & 1:
-                    req.append(a)
                     if isinstance(dep, list):
                         req += dep
                     else:
                         merge.append((dep, self._kwp(s, ptr, kw) + "/" + _esc(a)))
+                    req.append(a)
                 elif a in req:
                     ok = False
                 else:
