@@ -20,6 +20,7 @@ import sysconfig
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
 import pytest
 from lark import Lark
 from lark.exceptions import LarkError
@@ -27,7 +28,8 @@ from lark.lexer import PatternStr
 
 from guidegen.automata.pushdown import Grammar, PushdownConstraint
 from guidegen.errors import GrammarError
-from guidegen.grammar.lark import lark_to_rules, lower_lark
+from guidegen.automata.regex import compile_regex
+from guidegen.grammar.lark import _without_flags, lark_to_rules, lower_lark
 
 REPO = Path(__file__).resolve().parents[1]
 GRAMMARS = REPO / "grammars"
@@ -274,6 +276,18 @@ def test_escaped_string_from_common_is_exact() -> None:
         assert grammar.matches(ok), ok
     for bad in ['"a"b"', r'"a\\\"', '"a\nb"', '"']:
         assert not grammar.matches(bad), bad
+
+
+@pytest.mark.parametrize("flagged", [
+    "(?i:select)", "(?i:k|s|i|\u00df)", "(?s:a.b)", "(?i:[^a-z])+", "(?x: a b # c\n)", "(?i:[\\w]+?)",
+    "(?i:\\d{2,5}x?)", "(?i)\u01c5", "(?ia:k)", "(?i:[^\\W\\d])+", "(?i:a(?-i:b)c)",
+])
+def test_terminals_with_flags_lower_to_the_same_automaton(flagged: str) -> None:
+    """Flags are spelled out (the compiler's fast parser reads no flags), the language unchanged."""
+    plain = _without_flags(flagged)
+    assert plain is not None and not re.search(r"\(\?[a-zA-Z]", plain)
+    a, b = compile_regex(flagged), compile_regex(plain)
+    assert np.array_equal(a.transitions, b.transitions) and np.array_equal(a.accepting, b.accepting)
 
 
 def test_relative_import_next_to_source(tmp_path: Path) -> None:

@@ -53,10 +53,18 @@ from lark.load_grammar import (
 )
 from lark.tree import Tree
 
+from ..automata.codepoints import MAX_CODE_POINT, CodePoints, complement, subtract
 from ..automata.constraint import cached_compile_regex
 from ..automata.pushdown import call_marker
-from ..automata.regex import compile_regex
+from ..automata.regex import _charset, _freeze, compile_regex
 from ..errors import GrammarError, RegexError
+
+try:  # Python 3.11+
+    import re._constants as _sre
+    import re._parser as _sre_parse
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_constants as _sre  # type: ignore[no-redef]
+    import sre_parse as _sre_parse  # type: ignore[no-redef]
 
 __all__ = ["LarkRules", "lark_to_rules", "lower_lark"]
 
@@ -613,18 +621,82 @@ lookbehind, which has no automaton; what Lark's lexer makes of it (the shortest 
 first quote not escaped by a backslash) is regular, and replaces it."""
 
 
+class _NoFlagFreeForm(Exception):
+    """A construct with no automaton: left to the regex compiler, which says why it refuses it."""
+
+
+_SURROGATES: CodePoints = ((0xD800, 0xDFFF),)
+_CLASS_FLAGS = _sre.SRE_FLAG_IGNORECASE | _sre.SRE_FLAG_DOTALL | _sre.SRE_FLAG_ASCII
+
+
+def _without_flags(regex: str) -> str | None:
+    """The language of ``regex`` (flags included, ``(?i)`` most often) as a regex without flags,
+    character classes spelled out; None when it has a construct with no automaton.
+
+    A pattern with flags goes through ``re``'s parser in Python at every compile, and a terminal is
+    compiled inside every rule it is inlined into: a case-insensitive name regex made lowering SQL
+    take seconds. Without flags, the regex compiler's own fast parser reads it."""
+    try:
+        parsed = _sre_parse.parse(regex)
+        return _items_source(parsed, parsed.state.flags)
+    except (re.error, _NoFlagFreeForm):
+        return None
+
+
+def _items_source(items: list, flags: int) -> str:
+    return "".join(_item_source(op, av, flags) for op, av in items)
+
+
+def _item_source(op: object, av: object, flags: int) -> str:
+    """One parsed item as a regex atom."""
+    if op in (_sre.LITERAL, _sre.NOT_LITERAL, _sre.ANY, _sre.IN):
+        return _class_source(_charset(op, _freeze(av) if op is _sre.IN else av, flags & _CLASS_FLAGS))
+    if op is _sre.SUBPATTERN:
+        _group, add_flags, del_flags, sub = av  # type: ignore[misc]
+        return f"(?:{_items_source(sub, (flags | add_flags) & ~del_flags)})"
+    if op is _sre.BRANCH:
+        return "(?:" + "|".join(_items_source(alt, flags) for alt in av[1]) + ")"  # type: ignore[index]
+    if op is _sre.MAX_REPEAT or op is _sre.MIN_REPEAT:  # laziness picks a match, not the language
+        low, high, sub = av  # type: ignore[misc]
+        unbounded = high == _sre.MAXREPEAT
+        quantifier = {(0, True): "*", (1, True): "+"}.get((low, unbounded)) or (
+            f"{{{low},}}" if unbounded else f"{{{low},{high}}}")
+        return f"(?:{_items_source(sub, flags)}){quantifier}"
+    raise _NoFlagFreeForm(op)
+
+
+def _class_source(ranges: CodePoints) -> str:
+    """A character class matching ``ranges`` (surrogates, which no UTF-8 text has, left out)."""
+    ranges = subtract(ranges, _SURROGATES)
+    if not ranges:
+        raise _NoFlagFreeForm("empty class")
+    if len(ranges) == 1 and ranges[0][0] == ranges[0][1]:
+        return _code_point_source(ranges[0][0])
+    outside = subtract(complement(ranges), _SURROGATES)
+    negate = bool(outside) and len(outside) < len(ranges)
+    shown = outside if negate else ranges
+    body = "".join(_code_point_source(lo) if lo == hi else f"{_code_point_source(lo)}-{_code_point_source(hi)}"
+                   for lo, hi in shown)
+    return f"[{'^' if negate else ''}{body}]"
+
+
+def _code_point_source(cp: int) -> str:
+    if cp < 0x80 and chr(cp).isalnum():
+        return chr(cp)
+    return f"\\x{cp:02x}" if cp < 0x100 else f"\\u{cp:04x}" if cp < 0x10000 else f"\\U{cp:08x}"
+
+
 def _terminal_regex(term: TerminalDef, context: str) -> tuple[_Term, bool]:
     """The terminal's regex as a :class:`_Term`, once checked to have a finite automaton of its own
     and to keep it wherever the terminal stands inside a rule; and whether it can start with a
     line break."""
     pattern = term.pattern
-    if isinstance(pattern, PatternStr):  # lark refuses empty literals
-        regex = pattern.to_regexp()
-        prec = _ATOM if pattern.flags or len(pattern.value) == 1 else _SEQ
-        return _Term(regex, prec), pattern.value.startswith("\n")
-    regex = _ESCAPED_INNER.sub(lambda m: r"(?:[^" + m[1] + r"\\\n]|\\.)*" + m[1], pattern.to_regexp())
+    if isinstance(pattern, PatternStr) and not pattern.flags:  # lark refuses empty literals
+        return _Term(pattern.to_regexp(), _ATOM if len(pattern.value) == 1 else _SEQ), pattern.value.startswith("\n")
+    source = _ESCAPED_INNER.sub(lambda m: r"(?:[^" + m[1] + r"\\\n]|\\.)*" + m[1], pattern.to_regexp())
+    regex = (_without_flags(source) or source) if pattern.flags else source
     try:
-        if re.fullmatch(regex, ""):
+        if re.fullmatch(source, ""):
             raise GrammarError(f"{context} matches the empty string, which a terminal may not")
         # framed by NUL bytes so that anchors, meaningful only at the ends of the whole text, are
         # rejected here as they would be once the terminal stands inside a rule
@@ -632,7 +704,7 @@ def _terminal_regex(term: TerminalDef, context: str) -> tuple[_Term, bool]:
     except (re.error, RegexError) as e:
         raise GrammarError(f"{context}: pattern {regex!r} cannot be enforced: {e}") from None
     newline_first = bool(dfa.transitions[dfa.transitions[0, 0], ord("\n")] >= 0)
-    return _Term(regex if pattern.flags else f"(?:{regex})", _ATOM), newline_first
+    return _Term(f"(?:{regex})", _ATOM), newline_first
 
 
 def _symbols(tree: Tree, kind: type[Symbol]) -> Iterator[Symbol]:
