@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml Makefile
 	HF_HUB_OFFLINE=1 $(PY) -m guidegen.automata.kernels
 	HF_HUB_OFFLINE=1 $(PY) -m guidegen.automata.regex_kernels
 	HF_HUB_OFFLINE=1 $(PY) -m guidegen.automata.pushdown_kernels
+	HF_HUB_OFFLINE=1 $(PY) -m guidegen.automata.dfa_ops
 	touch $(STAMP)
 
 demo: install

@@ -1,0 +1,75 @@
+"""Intersection, difference and splicing of byte DFAs: agreement with re on every short text,
+canonical results, errors."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import pytest
+
+from guidegen.automata.dfa_ops import difference, intersect, splice
+from guidegen.automata.pushdown import call_marker
+from guidegen.automata.regex import compile_regex
+from guidegen.errors import RegexError
+
+ALPHABET = "ab1é"
+TEXTS = ["".join(t) for n in range(6) for t in itertools.product(ALPHABET, repeat=n)]
+
+PAIRS = [
+    ("[ab]+1", ".{2,3}"),
+    ("(?:ab)*", "a*b*"),
+    ("a.*", ".*é"),
+    ("[^1]*", "(?:a|b1)*"),
+    ("é+|1", "é{2}|a"),
+    (".*", "(?:aa)+"),
+]
+
+
+@pytest.mark.parametrize("left,right", PAIRS)
+def test_intersection_and_difference_agree_with_re(left: str, right: str) -> None:
+    a, b = compile_regex(left), compile_regex(right)
+    both = intersect(a, b) if any(re.fullmatch(left, t) and re.fullmatch(right, t) for t in TEXTS) else None
+    rest = difference(a, b)
+    for t in TEXTS:
+        in_a, in_b = bool(re.fullmatch(left, t, re.S)), bool(re.fullmatch(right, t, re.S))
+        if both is not None:
+            assert both.matches(t) == (in_a and in_b), (left, right, t)
+        assert rest.matches(t) == (in_a and not in_b), (left, right, t)
+
+
+def test_results_are_minimal_and_canonical() -> None:
+    """A product equals the regex compiler's own minimal DFA of the same language."""
+    assert intersect(compile_regex("[a-z]+"), compile_regex("[a-c0-9]{2}")).fingerprint == \
+        compile_regex("[a-c]{2}").fingerprint
+    assert difference(compile_regex("a|b|c"), compile_regex("b")).fingerprint == compile_regex("[ac]").fingerprint
+
+
+def test_empty_results_raise() -> None:
+    with pytest.raises(RegexError, match="intersection .* is empty"):
+        intersect(compile_regex("a+"), compile_regex("b+"))
+    with pytest.raises(RegexError, match="difference .* is empty"):
+        difference(compile_regex("ab"), compile_regex("[ab]+"))
+
+
+def test_state_limit_raises() -> None:
+    with pytest.raises(RegexError, match="more than 50 states"):
+        intersect(compile_regex(".{0,200}"), compile_regex("[^x]*"), max_states=50)
+
+
+def test_splice_equals_the_regex_written_out() -> None:
+    host = compile_regex("<" + call_marker(0) + ">(?:," + call_marker(300) + ")*" + call_marker(1), call_markers=True)
+    parts = {0: compile_regex("a+|é"), 300: compile_regex("b|1{2}")}
+    spliced = splice(host, parts)
+    assert spliced.fingerprint == compile_regex("<(?:a+|é)>(?:,(?:b|11))*" + call_marker(1), call_markers=True).fingerprint
+    # the marker without a part is still a call
+    assert (spliced.transitions[:, 0xF8:] >= 0).any()
+    whole = splice(spliced, {1: compile_regex("!")})
+    assert whole.matches("<aa>,b,11!") and not whole.matches("<>!")
+    assert not (whole.transitions[:, 0xF8:] >= 0).any()
+
+
+def test_splice_refuses_parts_that_call() -> None:
+    host = compile_regex(call_marker(0), call_markers=True)
+    with pytest.raises(ValueError, match="calls a rule itself"):
+        splice(host, {0: compile_regex("x" + call_marker(2), call_markers=True)})
