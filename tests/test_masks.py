@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from guidegen.automata import constraint as constraint_mod
+from guidegen.cache import flush_writes
 from guidegen.automata import kernels
 from guidegen.automata.constraint import DFAConstraint, RegexCompiler
 from guidegen.automata.regex import compile_regex
@@ -280,6 +281,7 @@ def test_disk_cache_roundtrip_and_corruption(vocab, tmp_path, monkeypatch) -> No
     constraint_mod.clear_memory_cache()
     pattern = r"disk-cache-[0-9]{2,3}"
     c = RegexCompiler().compile(pattern, vocab)
+    flush_writes()
     files = list((tmp_path / "index").glob("*.pkl"))
     assert len(files) == 1 and vocab.fingerprint[:16] in files[0].name
     # a fresh process (in-process cache cleared) reads the file
@@ -293,6 +295,7 @@ def test_disk_cache_roundtrip_and_corruption(vocab, tmp_path, monkeypatch) -> No
     files[0].write_bytes(b"\x80\x04not a pickle")
     constraint_mod.clear_memory_cache()
     c3 = RegexCompiler().compile(pattern, vocab)
+    flush_writes()
     assert len(calls) == 1 and c3.dfa.fingerprint == c.dfa.fingerprint
     assert pickle.loads(files[0].read_bytes())["dfa"].fingerprint == c.dfa.fingerprint
     # the in-process cache answers without touching the disk

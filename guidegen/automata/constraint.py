@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..cache import write_atomically
+from ..cache import write_later
 from ..constraint import UndoableCursor
 from ..errors import ConstraintError, RegexError
 from ..masks import set_bits
@@ -307,10 +307,7 @@ def _load_cached(path: Path, pattern: str, flags: int, vocab_fingerprint: str) -
 
 def _store_cached(path: Path, pattern: str, flags: int, vocab_fingerprint: str, dfa: DFA) -> None:
     entry = {"format": _CACHE_FORMAT, "pattern": pattern, "flags": flags, "vocab": vocab_fingerprint, "dfa": dfa}
-    try:
-        write_atomically(path, lambda f: pickle.dump(entry, f, protocol=pickle.HIGHEST_PROTOCOL), binary=True)
-    except OSError:
-        pass  # a read-only or full cache directory only costs the next compile
+    write_later(path, lambda f: pickle.dump(entry, f, protocol=pickle.HIGHEST_PROTOCOL), binary=True)
 
 
 def cached_compile_regex(
