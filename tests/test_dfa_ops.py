@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from guidegen.automata.dfa_ops import difference, intersect, splice
+from guidegen.automata.dfa_ops import called_rules, compile_rules, difference, intersect, splice
 from guidegen.automata.pushdown import call_marker
 from guidegen.automata.regex import compile_regex
 from guidegen.errors import RegexError
@@ -73,3 +73,12 @@ def test_splice_refuses_parts_that_call() -> None:
     host = compile_regex(call_marker(0), call_markers=True)
     with pytest.raises(ValueError, match="calls a rule itself"):
         splice(host, {0: compile_regex("x" + call_marker(2), call_markers=True)})
+
+
+def test_compile_rules_splices_automaton_rules_into_their_callers() -> None:
+    both = intersect(compile_regex('"[a-z]*"'), compile_regex('".{2,3}"'))
+    rules = ["\\[" + call_marker(1) + "(?:," + call_marker(2) + ")*\\]", both, "\\{" + call_marker(1) + "\\}"]
+    root, part, nested = compile_rules(rules)
+    assert part is None and called_rules(root) == {2} and called_rules(nested) == set()
+    assert nested.matches('{"ab"}') and not nested.matches('{"a"}') and not nested.matches('{"abcd"}')
+    assert called_rules(compile_regex(call_marker(0) + "|" + call_marker(513), call_markers=True)) == {0, 513}

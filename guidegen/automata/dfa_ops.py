@@ -12,7 +12,7 @@ raises :class:`~guidegen.errors.RegexError` past ``max_states``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from numba import njit
@@ -22,7 +22,7 @@ from . import regex_kernels as _k
 from .dfa import DFA
 from .regex import DEFAULT_MAX_STATES
 
-__all__ = ["intersect", "difference", "splice"]
+__all__ = ["called_rules", "compile_rules", "difference", "intersect", "splice"]
 
 _FIRST_MARKER_BYTE = _k.MARKER_BYTE
 
@@ -314,6 +314,42 @@ def splice(host: DFA, parts: Mapping[int, DFA], *, max_states: int = DEFAULT_MAX
     if status == _k.EMPTY_LANGUAGE:
         raise RegexError("splicing automata into calls leaves no text")
     return DFA(out, acc)
+
+
+def called_rules(dfa: DFA) -> set[int]:
+    """The rules whose call markers ``dfa`` reads."""
+    t = dfa.transitions
+    sources, high = np.nonzero(t[:, _FIRST_MARKER_BYTE:] >= 0)
+    called: set[int] = set()
+    for hb, middle in {(int(h), int(t[s, h + _FIRST_MARKER_BYTE])) for s, h in zip(sources, high)}:
+        called.update((hb << 8) | int(lo) for lo in np.flatnonzero(t[middle] >= 0))
+    return called
+
+
+def compile_rules(rules: Sequence[str | DFA | None], *, vocab_fingerprint: str = "") -> list[DFA | None]:
+    """Each rule's automaton: a regex (with call markers) is compiled through the caches; a rule
+    given as a :class:`DFA` (built with :func:`intersect` or :func:`difference`, calling nothing) is
+    spliced into every rule that calls it and then left out (None), so its text costs no call at
+    run time."""
+    from .constraint import cached_compile_regex  # the index cache sits above this module
+
+    dfas: list[DFA | None] = [
+        r if r is None or isinstance(r, DFA) else
+        cached_compile_regex(r, vocab_fingerprint=vocab_fingerprint, call_markers=True)
+        for r in rules
+    ]
+    parts = {k: r for k, r in enumerate(rules) if isinstance(r, DFA)}
+    if not parts:
+        return dfas
+    for k, dfa in enumerate(dfas):
+        if dfa is None or k in parts:
+            continue
+        mine = {j: parts[j] for j in called_rules(dfa) if j in parts}
+        if mine:
+            dfas[k] = splice(dfa, mine)
+    for k in parts:
+        dfas[k] = None
+    return dfas
 
 
 def warmup() -> None:
