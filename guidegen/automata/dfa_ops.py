@@ -7,7 +7,8 @@ automata are a product away. :func:`splice` then puts such an automaton where a 
 ``call_marker(k)``, so the result is one DFA again (no grammar call at run time).
 
 Every result is minimal and trimmed, like :func:`~guidegen.automata.regex.compile_regex`'s, and
-raises :class:`~guidegen.errors.RegexError` past ``max_states``.
+raises :class:`~guidegen.errors.RegexError` past ``max_states``. An empty intersection or difference
+is None: an empty language is a legitimate answer, not a malformed input.
 """
 
 from __future__ import annotations
@@ -115,20 +116,18 @@ def _byte_classes(*tables: np.ndarray) -> tuple[np.ndarray, int]:
     return order[inverse.reshape(-1)].astype(np.int32), int(first.shape[0])
 
 
-def _combine(a: DFA, b: DFA, keep_b_dead: bool, max_states: int, what: str) -> DFA:
+def _combine(a: DFA, b: DFA, keep_b_dead: bool, max_states: int, what: str) -> DFA | None:
     cls, k = _byte_classes(a.transitions, b.transitions)
     status, table, acc, n = _product(a.transitions, a.accepting, b.transitions, b.accepting, cls, np.int64(k),
                                      keep_b_dead, np.int64(max_states))
     if status == _k.TOO_MANY_STATES:
         raise RegexError(f"the {what} of two automata needs more than {max_states} states")
     status, out, accepting = _k.minimize(table, acc, np.int64(n), np.int64(k), cls)
-    if status == _k.EMPTY_LANGUAGE:
-        raise RegexError(f"the {what} of the two automata is empty: no text is in it")
-    return DFA(out, accepting)
+    return None if status == _k.EMPTY_LANGUAGE else DFA(out, accepting)
 
 
-def intersect(a: DFA, b: DFA, *, max_states: int = DEFAULT_MAX_STATES) -> DFA:
-    """The texts both ``a`` and ``b`` accept.
+def intersect(a: DFA, b: DFA, *, max_states: int = DEFAULT_MAX_STATES) -> DFA | None:
+    """The texts both ``a`` and ``b`` accept (None: no text).
 
     >>> from guidegen.automata.regex import compile_regex
     >>> both = intersect(compile_regex("[a-z]+[0-9]"), compile_regex(".{2,3}"))
@@ -138,8 +137,8 @@ def intersect(a: DFA, b: DFA, *, max_states: int = DEFAULT_MAX_STATES) -> DFA:
     return _combine(a, b, False, max_states, "intersection")
 
 
-def difference(a: DFA, b: DFA, *, max_states: int = DEFAULT_MAX_STATES) -> DFA:
-    """The texts ``a`` accepts and ``b`` does not (``b``'s complement within ``a``).
+def difference(a: DFA, b: DFA, *, max_states: int = DEFAULT_MAX_STATES) -> DFA | None:
+    """The texts ``a`` accepts and ``b`` does not (``b``'s complement within ``a``; None: no text).
 
     >>> from guidegen.automata.regex import compile_regex
     >>> rest = difference(compile_regex("[a-z]+"), compile_regex("null|true|false"))
