@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -80,12 +80,16 @@ class Grammar:
     # construction ----------------------------------------------------------------------------------
     @classmethod
     def from_regexes(cls, rules: Sequence[str | None], names: Sequence[str] | None = None,
-                     *, vocab_fingerprint: str = "") -> "Grammar":
-        """Compile each rule's regex (full match; ``call_marker(k)`` for rule ``k``; None: no text)."""
+                     *, vocab_fingerprint: str = "", compiled: Mapping[str, DFA] | None = None) -> "Grammar":
+        """Compile each rule's regex (full match; ``call_marker(k)`` for rule ``k``; None: no text);
+        ``compiled`` holds DFAs already compiled for some regexes."""
         dfas = []
         for k, rx in enumerate(rules):
             if rx is None:
                 dfas.append(DFA(np.full((1, 256), -1, dtype=np.int32), np.zeros(1, dtype=np.bool_)))
+                continue
+            if compiled is not None and rx in compiled:
+                dfas.append(compiled[rx])
                 continue
             try:
                 dfas.append(cached_compile_regex(rx, vocab_fingerprint=vocab_fingerprint, call_markers=True))

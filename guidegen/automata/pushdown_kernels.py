@@ -79,7 +79,7 @@ def walk_stack(
     call_ret,  # int32[n_edges]: the state the caller resumes in
     rule_start,  # int32[n_rules]
     stack,  # int32[k >= 1]: the configuration, bottom frame first
-    start_nodes,  # int64[m]: absolute trie nodes whose subtrees are walked (lo = the root: every token)
+    start_nodes,  # int64[m]: absolute trie nodes, in trie order, where the configuration starts reading
     record_pops,  # bool: record where the bottom frame can complete
     nodes,  # int64[...]: packed tries (see kernels.pack_trie); the one walked is nodes[lo:hi]
     lo,  # int64
@@ -91,9 +91,14 @@ def walk_stack(
     words,  # uint32[W]: allowed tokens are OR-ed in; must hold the trie's sink bit
     pops,  # int64[...]: out, the trie nodes after which the bottom frame can complete
 ):
-    """OR into ``words`` every token below a start node whose bytes the configuration ``stack``
-    can read (calls and returns included; completing the bottom frame ends the text). Returns the
-    number of pop nodes written to ``pops`` (only with ``record_pops``), or ``OVERFLOW``."""
+    """OR into ``words`` every token that the configuration ``stack``, starting at some start node
+    (``lo``, the root: every token), can read to its end (calls and returns included; completing
+    the bottom frame ends the text). Returns the number of pop nodes written to ``pops`` (only
+    with ``record_pops``), or ``OVERFLOW``.
+
+    A start node below another one joins the configurations already alive there: the subtrees
+    are walked once, however deeply the start nodes nest (a frame that may complete after every
+    prefix of a name has as many pop nodes as the trie has name prefixes)."""
     ps = np.empty(_POOL, dtype=np.int32)
     pp = np.empty(_POOL, dtype=np.int32)
     cfg = np.empty(_CONFIGS, dtype=np.int32)
@@ -107,7 +112,11 @@ def walk_stack(
     rhi = np.empty(max_depth + 1, dtype=np.int64)
     pmark = np.empty(max_depth + 1, dtype=np.int64)
     n_pops = 0
-    for n in start_nodes:
+    n_starts = start_nodes.shape[0]
+    j = 0  # the next start node not reached yet
+    while j < n_starts:
+        n = start_nodes[j]
+        j += 1
         work[0] = k - 1
         pool_top, cfg_top, popped = _closure(accept, call_off, call_rule, call_ret, rule_start, ps, pp, k, cfg, 0,
                                              work, 1)
@@ -141,11 +150,24 @@ def walk_stack(
                     wtop += 1
                     pool_top += 1
             sub_end = lo + ((w >> 16) & 0xFFFFFF)
-            if wtop == 0:
-                i = sub_end
+            starts_here = j < n_starts and start_nodes[j] == i
+            if starts_here:
+                j += 1
+            if wtop > 0:
+                mark_node_tokens(words, w, i, multi_nodes, multi_off, multi_ids)
+            elif not starts_here:
+                if j < n_starts and start_nodes[j] < sub_end:  # nothing alive here, but a start node below
+                    rlo[d] = cfg_top
+                    rhi[d] = cfg_top
+                    pmark[d] = pool_top
+                    i += 1
+                else:
+                    i = sub_end
                 continue
-            mark_node_tokens(words, w, i, multi_nodes, multi_off, multi_ids)
             if sub_end > i + 1:
+                if starts_here:
+                    work[wtop] = k - 1
+                    wtop += 1
                 r0 = cfg_top
                 pool_top, cfg_top, popped = _closure(accept, call_off, call_rule, call_ret, rule_start, ps, pp,
                                                      pool_top, cfg, cfg_top, work, wtop)

@@ -55,6 +55,7 @@ from lark.tree import Tree
 
 from ..automata.codepoints import MAX_CODE_POINT, CodePoints, complement, subtract
 from ..automata.constraint import cached_compile_regex
+from ..automata.dfa import DFA
 from ..automata.pushdown import call_marker
 from ..automata.regex import _charset, _freeze, compile_regex
 from ..errors import GrammarError, RegexError
@@ -512,9 +513,9 @@ class _Calls:
 
         return (used(name) - 1) * self._size(name, sizes)
 
-    def regexes(self, start: str) -> tuple[list[str], list[str]]:
-        """The rule names (``start`` first, for the whole text) and their regexes, each compiled
-        once to check its size."""
+    def regexes(self, start: str) -> tuple[list[str], list[str], list[DFA]]:
+        """The rule names (``start`` first, for the whole text), their regexes and their DFAs
+        (each regex is compiled to check its size)."""
         while True:
             names = [start] + [r for r in self.rules if r in self.kept]
             calls = {name: k for k, name in enumerate(names[1:], start=1)}
@@ -522,11 +523,13 @@ class _Calls:
             bodies = [self.root] + [self.rules[n] for n in names[1:]]
             regexes = [_emit(e, self.rules, calls, memo)[0] for e in bodies]
             split: set[str] = set()
+            dfas: list[DFA] = []
             for name, body, regex in zip(names, bodies, regexes):
                 try:
                     # not from the disk cache: a regex stored there by a compile with a higher state
                     # limit would pass, and the rules would depend on what ran before
-                    cached_compile_regex(regex, call_markers=True, max_states=_MAX_STATES, disk_cache=False)
+                    dfas.append(cached_compile_regex(regex, call_markers=True, max_states=_MAX_STATES,
+                                                     disk_cache=False))
                 except RegexError as e:
                     inlined = [r for r in _refs(body, {}) if r not in self.kept]
                     if not inlined:
@@ -534,7 +537,7 @@ class _Calls:
                     sizes: dict[str, int] = {}
                     split.add(max(inlined, key=lambda r: self._size(r, sizes)))
             if not split:
-                return names, regexes
+                return names, regexes, dfas
             self.kept |= split
 
 
@@ -691,20 +694,34 @@ def _terminal_regex(term: TerminalDef, context: str) -> tuple[_Term, bool]:
     and to keep it wherever the terminal stands inside a rule; and whether it can start with a
     line break."""
     pattern = term.pattern
-    if isinstance(pattern, PatternStr) and not pattern.flags:  # lark refuses empty literals
-        return _Term(pattern.to_regexp(), _ATOM if len(pattern.value) == 1 else _SEQ), pattern.value.startswith("\n")
+    if isinstance(pattern, PatternStr) and pattern.flags <= {"i"}:  # lark refuses empty literals
+        if pattern.flags:  # "select"i: each character as the class of its cases
+            regex = "".join(_item_source(_sre.LITERAL, ord(ch), _sre.SRE_FLAG_IGNORECASE) for ch in pattern.value)
+        else:
+            regex = pattern.to_regexp()
+        return _Term(regex, _ATOM if len(pattern.value) == 1 else _SEQ), pattern.value.startswith("\n")
     source = _ESCAPED_INNER.sub(lambda m: r"(?:[^" + m[1] + r"\\\n]|\\.)*" + m[1], pattern.to_regexp())
     regex = (_without_flags(source) or source) if pattern.flags else source
     try:
-        if re.fullmatch(source, ""):
-            raise GrammarError(f"{context} matches the empty string, which a terminal may not")
         # framed by NUL bytes so that anchors, meaningful only at the ends of the whole text, are
         # rejected here as they would be once the terminal stands inside a rule
         dfa = compile_regex(f"\0(?:{regex})\0")
-    except (re.error, RegexError) as e:
+    except RegexError as e:
+        if _matches_empty(source):  # the message a terminal would get if it had an automaton
+            raise GrammarError(f"{context} matches the empty string, which a terminal may not") from None
         raise GrammarError(f"{context}: pattern {regex!r} cannot be enforced: {e}") from None
+    framed_empty = dfa.transitions[dfa.transitions[0, 0], 0]  # after "\0\0": the empty string between
+    if framed_empty >= 0 and dfa.accepting[framed_empty]:
+        raise GrammarError(f"{context} matches the empty string, which a terminal may not")
     newline_first = bool(dfa.transitions[dfa.transitions[0, 0], ord("\n")] >= 0)
     return _Term(f"(?:{regex})", _ATOM), newline_first
+
+
+def _matches_empty(regex: str) -> bool:
+    try:
+        return re.fullmatch(regex, "") is not None
+    except re.error:
+        return False
 
 
 def _symbols(tree: Tree, kind: type[Symbol]) -> Iterator[Symbol]:
@@ -721,11 +738,14 @@ class LarkRules:
 
     ``rules[0]`` matches the whole text (the start rule with the ignored text around it); every
     other rule is one that had to stay a call. ``names[k]`` is the Lark rule whose text ``rules[k]``
-    matches, for messages.
+    matches, for messages. ``dfas[k]`` is ``rules[k]`` compiled (the lowering compiles each rule
+    to check its size), for :meth:`~guidegen.automata.pushdown.Grammar.from_regexes`'s
+    ``compiled``.
     """
 
     rules: list[str]
     names: list[str]
+    dfas: list[DFA]
 
 
 def _load(
@@ -839,8 +859,8 @@ def lower_lark(text: str, start: str = "start", *, source: str | os.PathLike[str
     whole = _seq(ignore, _Ref(start), end)
     if lowering.nullable[start]:
         whole = _seq(ignore, _opt(_alt([_seq(_Ref(start), end)] + comments)))
-    names, regexes = _Calls(rules, whole, {r for cycle in _cycles(rules) for r in cycle}).regexes(start)
-    return LarkRules(regexes, [label(n) if n in terms else n for n in names])
+    names, regexes, dfas = _Calls(rules, whole, {r for cycle in _cycles(rules) for r in cycle}).regexes(start)
+    return LarkRules(regexes, [label(n) if n in terms else n for n in names], dfas)
 
 
 def lark_to_rules(text: str, start: str = "start", *, source: str | os.PathLike[str] | None = None) -> list[str]:

@@ -67,7 +67,8 @@ class LarkCompiler:
             rules = [None if r is None else re.sub(here, call_marker(offset), r) for r in rules]
             rules += [_shift_markers(r, offset) for r in sub]
             names += [name] + [f"{name} (part {i})" for i in range(1, len(sub))]
-        grammar = Grammar.from_regexes(rules, names, vocab_fingerprint=vocab.fingerprint)
+        grammar = Grammar.from_regexes(rules, names, vocab_fingerprint=vocab.fingerprint,
+                                       compiled=dict(zip(lowered.rules, lowered.dfas)))
         return PushdownConstraint(grammar, vocab)
 
     @staticmethod
