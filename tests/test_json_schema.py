@@ -24,6 +24,7 @@ import uuid
 import warnings
 from collections import Counter
 from decimal import Decimal
+from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Optional
@@ -522,9 +523,80 @@ def test_integer_keywords() -> None:
                           "minimum": 3, "exclusiveMinimum": True})
     assert not re.fullmatch(rx, "3") and re.fullmatch(rx, "4")
     assert re.fullmatch(schema_to_regex({"type": "integer", "multipleOf": 1}), "7")
-    with pytest.raises(UnsupportedSchemaError) as e:
-        schema_to_regex({"type": "integer", "multipleOf": 3})
-    assert e.value.keyword == "multipleOf"
+
+
+def _multiple_ok(schema: dict, text: str) -> bool:
+    """The exact reading of multipleOf and bounds on the values of the JSON literals (the lowering's;
+    jsonschema divides binary64 floats, so 0.07 is not a multiple of 0.01 there)."""
+    def val(v: Any) -> Fraction:
+        return Fraction(Decimal(repr(v) if isinstance(v, float) else v))
+
+    x = Fraction(Decimal(text))
+    if schema.get("type") == "integer" and x.denominator != 1:
+        return False
+    ops = {"minimum": x.__ge__, "maximum": x.__le__, "exclusiveMinimum": x.__gt__, "exclusiveMaximum": x.__lt__}
+    return (x / val(schema["multipleOf"])).denominator == 1 and all(op(val(schema[kw])) for kw, op in ops.items()
+                                                                      if kw in schema)
+
+
+def test_multiple_of_exact() -> None:
+    import random
+
+    rng = random.Random(3)
+    texts = {str(i) for i in range(-260, 261)} | {"-0", "0.0", "2.50", "1e2", "7.5e0"}
+    for _ in range(1500):
+        t = str(rng.choice([0, 1, 2, 3, 7, 12, 25, 100, rng.randint(0, 3000)]))
+        if rng.random() < 0.7:
+            t += "." + "".join(rng.choice("0123456789" if rng.random() < 0.5 else "05") for _ in range(rng.randint(1, 4)))
+        texts.add(("-" if rng.random() < 0.4 else "") + t)
+    bounds = [{}, {"minimum": 0}, {"exclusiveMinimum": 0}, {"minimum": 0.001}, {"maximum": 35}, {"exclusiveMaximum": 0},
+              {"maximum": -0.001}, {"minimum": -20}, {"minimum": -20, "maximum": 30}, {"exclusiveMinimum": -7.5, "maximum": 12.25}]
+    for step in [2, 3, 4, 7, 10, 12, 0.5, 0.25, 2.5, 1.5, 0.01, 0.1, 1e-8]:
+        for t in ["integer", "number"]:
+            for b in bounds:
+                schema = {"type": t, "multipleOf": step, **b}
+                rx = re.compile(schema_to_regex(schema))
+                for text in texts:
+                    want = _multiple_ok(schema, text) and "e" not in text  # sound: no exponent form
+                    if t == "integer":
+                        want = want and re.fullmatch(r"-?(0|[1-9][0-9]*)", text) is not None  # canonical integers
+                    if text.startswith("-") and Fraction(Decimal(text)) == 0 and (b or t == "number"):
+                        want = want and bool(rx.fullmatch(text))  # "-0" may be left out
+                    assert bool(rx.fullmatch(text)) == want, (schema, text)
+    # any integer is a multiple of 0.5 or of 1e-8; one of 1.5 is one of 3
+    assert schema_to_regex({"type": "integer", "multipleOf": 0.5}) == schema_to_regex({"type": "integer"})
+    rx = schema_to_regex({"type": "integer", "multipleOf": 1.5})
+    assert [v for v in range(-7, 8) if re.fullmatch(rx, str(v))] == [-6, -3, 0, 3, 6]
+    # binary-exact steps: jsonschema agrees
+    for step in (0.5, 2.5, 0.25):
+        schema = {"multipleOf": step}
+        lang, v = lower(schema), validator(schema)
+        for x in [0, 1, 2.5, -7.5, 0.75, 0.1, 12.25, 1e3, "x", [1]]:
+            assert bool(lang.match(compact(x))) == v.is_valid(x) or isinstance(x, list), (step, x)
+
+
+def test_all_of_keeps_if_then_else_of_different_parts_apart() -> None:
+    """``then``/``else`` without ``if`` (and ``if`` alone) do nothing: merged from different allOf parts,
+    they must not form a conditional."""
+    rx = schema_to_regex({"type": "integer", "allOf": [{"if": {"exclusiveMaximum": 0}}, {"then": {"minimum": -10}},
+                                                       {"else": {"multipleOf": 2}}]})
+    assert re.fullmatch(rx, "-100") and re.fullmatch(rx, "3")
+
+
+@pytest.mark.parametrize("schema,detail", [
+    ({"type": "integer", "multipleOf": 11}, "regular expression of the multiples of 11 would be too large"),
+    ({"type": "integer", "multipleOf": 0.123456789}, "would be too large"),
+    ({"type": "integer", "multipleOf": 2, "minimum": 100}, "a lower bound alone is exact only up to the least"),
+    ({"type": "number", "multipleOf": 0.5, "maximum": -1e4}, "an upper bound alone is exact only down to"),
+    ({"type": "number", "multipleOf": 0.5, "minimum": 0, "maximum": 1e6}, "2000001 multiples of 0.5 between"),
+])
+def test_multiple_of_unsupported(schema: dict, detail: str) -> None:
+    with pytest.raises(UnsupportedSchemaError, match=detail) as e:
+        schema_to_regex(schema)
+    assert e.value.keyword == "multipleOf" and e.value.pointer == "/multipleOf"
+    without = {k: v for k, v in schema.items() if k != "multipleOf"}
+    with pytest.warns(SchemaApproximationWarning):  # lenient: the keyword is dropped
+        assert schema_to_regex(schema, lenient=True) == schema_to_regex(without)
 
 
 def test_decimal_ranges() -> None:
@@ -563,9 +635,6 @@ def test_number_bounds() -> None:
     rx = schema_to_regex({"type": "number"})
     for t in ["0", "-1.5e+10", "3.25", "1E5"]:
         assert re.fullmatch(rx, t)
-    with pytest.raises(UnsupportedSchemaError) as e:
-        schema_to_regex({"type": "number", "multipleOf": 0.5})
-    assert e.value.keyword == "multipleOf"
 
 
 def test_strings_lengths_and_escapes() -> None:

@@ -32,6 +32,13 @@ Deliberate over-constraints (sound, documented, not warned about):
   years 0001–9999), ``uuid``, ``ipv4`` (no leading zeros), ``email`` (dot-atom local part @ host name).
 * Bounded ``number``s are written without exponent; exclusive bounds (and integer bounds beyond 2**53)
   keep a relative gap of 1e-14 so that validators comparing binary64 floats agree.
+* ``multipleOf`` is decided exactly on the decimal values of the JSON literals (``0.1`` is 1/10, so
+  ``0.3`` is a multiple of it, although validators that divide binary64 floats may say otherwise), and
+  its multiples are written without exponent. With bounds it is exact when the range holds at most 1000
+  multiples (listed), or when one side is unbounded and the other bound lies between 1000 multiples
+  beyond 0 and the multiple next to 0 (``minimum: 0``, ``exclusiveMinimum: 0``...); a step of ``10**-n``
+  (``0.01``) takes any bounds. Other ranges, and steps whose multiples need a regex of more than 50,000
+  characters, are refused (of the integers up to 40, the steps 2-8, 10, 12, 15, 20, 25, 30 and 40 work).
 * ``oneOf``: branches that are provably disjoint (types, ``const``/``enum`` values, a required property
   the other branch forbids or constrains disjointly, integer ranges) are a plain union. Otherwise a
   branch leaves out the values another branch certainly accepts (a type it accepts unconditionally)
@@ -437,17 +444,28 @@ def integer_range_regex(lo: int | None, hi: int | None) -> str | None:
     return _alt(parts)
 
 
-# decimal ranges: JSON numbers written without exponent whose value lies in [lo, hi]
+# decimal ranges: JSON numbers written without exponent whose value lies in [lo, hi] (and, with
+# ``places``, has at most that many significant fraction digits: trailing zeros may follow)
 
 
-def _frac_digits(x: str | None, y: str | None, i: int = 0) -> tuple[str | None, bool]:
+def _free_digits(places: int | None, i: int = 0) -> str:
+    """Fraction digits from position ``i`` on (at least one) with no bound but ``places``."""
+    if places is None:
+        return "[0-9]+"
+    return "0+" if i >= places else _rep("[0-9]", 1, places - i) + "0*"  # type: ignore[operator]
+
+
+def _frac_digits(x: str | None, y: str | None, i: int = 0, places: int | None = None) -> tuple[str | None, bool]:
     """Digit strings d (read as the fraction 0.d) continuing at position ``i`` with x <= 0.d <= y, where
-    x / y are the bounds' fraction digits when the digits so far equal theirs (None: not tight).
-    Returns (regex of the non-empty continuations, whether stopping here is allowed)."""
+    x / y are the bounds' fraction digits when the digits so far equal theirs (None: not tight), and
+    no significant digit past ``places``. Returns (regex of the non-empty continuations, whether
+    stopping here is allowed)."""
     if x is not None and not x[i:].strip("0"):
         x = None  # any continuation is >= x now
+    if places is not None and i >= places:  # zeros only from here: the value stays where it is
+        return ("0+" if x is None else None), x is None
     if x is None and y is None:
-        return "[0-9]+", True
+        return _free_digits(places, i), True
     if x is None and not y[i:].strip("0"):  # type: ignore[index]
         return "0+", True
     xi = int(x[i]) if x is not None and i < len(x) else 0
@@ -455,7 +473,7 @@ def _frac_digits(x: str | None, y: str | None, i: int = 0) -> tuple[str | None, 
     pieces: list[str | None] = []
 
     def piece(c0: int, c1: int, tx: bool, ty: bool) -> None:
-        ne, stop = _frac_digits(x if tx else None, y if ty else None, i + 1)
+        ne, stop = _frac_digits(x if tx else None, y if ty else None, i + 1, places)
         pieces.append(_seq(_digit_class(c0, c1), _alt([ne, "" if stop else None])))
 
     if xi > yi:
@@ -470,9 +488,9 @@ def _frac_digits(x: str | None, y: str | None, i: int = 0) -> tuple[str | None, 
     return _alt(pieces), x is None
 
 
-def _fraction(x: str | None, y: str | None) -> str | None:
+def _fraction(x: str | None, y: str | None, places: int | None) -> str | None:
     """The optional ``.digits`` part of a number whose fraction 0.d lies in [0.x, 0.y]."""
-    ne, stop = _frac_digits(x, y)
+    ne, stop = _frac_digits(x, y, 0, places)
     return _alt(["" if stop else None, None if ne is None else "\\." + ne])
 
 
@@ -482,7 +500,7 @@ def _split_decimal(d: Decimal) -> tuple[int, str]:
     return int(whole), frac.rstrip("0")
 
 
-def _udecimal_range(a: Decimal, b: Decimal | None) -> str | None:
+def _udecimal_range(a: Decimal, b: Decimal | None, places: int | None) -> str | None:
     """Unsigned numbers ``int(.frac)?`` with a <= value <= b (a >= 0; b None: unbounded)."""
     ia, fa = _split_decimal(a)
     if b is not None:
@@ -490,28 +508,29 @@ def _udecimal_range(a: Decimal, b: Decimal | None) -> str | None:
             return None
         ib, fb = _split_decimal(b)
         if ia == ib:
-            return _seq(str(ia), _fraction(fa, fb))
-    parts: list[str | None] = [_seq(str(ia), _fraction(fa, None))]
+            return _seq(str(ia), _fraction(fa, fb, places))
+    parts: list[str | None] = [_seq(str(ia), _fraction(fa, None, places))]
     mid = _nat_range(ia + 1, None if b is None else ib - 1)
     if mid is not None:
-        parts.append(_group(mid) + "(?:\\.[0-9]+)?")
+        parts.append(_group(mid) + _opt("\\." + _free_digits(places)))
     if b is not None:
-        parts.append(_seq(str(ib), _fraction(None, fb)))
+        parts.append(_seq(str(ib), _fraction(None, fb, places)))
     return _alt(parts)
 
 
-def decimal_range_regex(lo: Decimal | None, hi: Decimal | None) -> str | None:
-    """Regex for JSON numbers without exponent whose value is in [lo, hi] (None: unbounded)."""
+def decimal_range_regex(lo: Decimal | None, hi: Decimal | None, places: int | None = None) -> str | None:
+    """Regex for JSON numbers without exponent whose value is in [lo, hi] (None: unbounded) and, unless
+    ``places`` is None, has at most ``places`` significant fraction digits."""
     if lo is not None and hi is not None and lo > hi:
         return None
     parts: list[str | None] = []
     a = Decimal(0) if lo is None or lo < 0 else lo
     if hi is None or hi >= a:
-        parts.append(_udecimal_range(a, hi))
+        parts.append(_udecimal_range(a, hi, places))
     if lo is None or lo < 0:
         ya = Decimal(0) if hi is None or hi >= 0 else -hi
         yb = None if lo is None else -lo
-        r = _udecimal_range(ya, yb)
+        r = _udecimal_range(ya, yb, places)
         if r is not None:
             parts.append("-" + _group(r))
     return _alt(parts)
@@ -526,6 +545,145 @@ def _exclusive_margin(e: Decimal) -> Decimal:
     if e == 0:
         return Decimal("1e-15")
     return Decimal(1).scaleb(e.adjusted() - 14)
+
+
+# multiples: JSON numbers written without exponent whose value is a multiple of a decimal step
+
+_MAX_MULTIPLE_REGEX = 50_000  # characters of the regex of a step's multiples; more are refused
+_MAX_LISTED_MULTIPLES = 1000  # multiples a bounded range may list one by one
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _decimal_places(step: Fraction) -> int:
+    """The fraction digits of the decimal ``step`` (its denominator divides 10**places)."""
+    places = 0
+    while (step * 10**places).denominator != 1:
+        places += 1
+    return places
+
+
+def _digit_classes(chars: list[str]) -> str:
+    """A regex matching one of ``chars`` (digits and possibly ``.``)."""
+    digits = sorted(int(c) for c in chars if c != ".")
+    runs: list[list[int]] = []
+    for d in digits:
+        if runs and runs[-1][1] == d - 1:
+            runs[-1][1] = d
+        else:
+            runs.append([d, d])
+    if len(runs) == 1:
+        cls = _digit_class(*runs[0])
+    else:
+        cls = "[" + "".join(_digit_class(a, b).strip("[]") for a, b in runs) + "]" if runs else None
+    return _alt([cls, "\\." if "." in chars else None])  # type: ignore[return-value]
+
+
+def _multiples_regex(k: int, places: int, fraction: bool, require: str) -> str | None:
+    """Unsigned JSON numbers without exponent (with a fraction part only if ``fraction``) whose value
+    times 10**places is a multiple of ``k``; ``require`` "nonzero" / "nonint" keeps only the values
+    that are not 0 / not integral.
+
+    The remainder automaton over the digits (a fraction shorter than ``places`` reads as padded with
+    zeros, digits past it must be zeros), minimized, then turned into a regex by state elimination,
+    cheapest state first. That regex grows quickly with the part of ``k`` prime to 10 (7: 30k
+    characters, 11: millions): past ``_MAX_MULTIPLE_REGEX`` characters it raises ``_TooLarge``."""
+    alphabet = "0123456789." if fraction else "0123456789"
+
+    def step(state: tuple, ch: str) -> tuple | None:
+        # (phase, remainder of the digits so far, fraction digits read (places + 1: more, all zeros),
+        # whether a digit that ``require`` asks for was read)
+        phase, r, j, seen = state
+        if ch == ".":
+            return ("frac", r, 0, seen) if phase in ("zero", "int") else None
+        c = int(ch)
+        if phase == "start":
+            return ("zero", 0, 0, False) if c == 0 else ("int", c % k, 0, require == "nonzero")
+        if phase == "int":
+            return ("int", (10 * r + c) % k, 0, seen)
+        if phase == "frac" and j < places:
+            return ("frac", (10 * r + c) % k, j + 1, seen or (c > 0 and require != ""))
+        if phase == "frac" and c == 0:
+            return ("frac", r, places + 1, seen)
+        return None
+
+    def accepting(state: tuple) -> bool:
+        phase, r, j, seen = state
+        if phase == "start" or (phase == "frac" and j == 0) or (require and not seen):
+            return False
+        return r * 10 ** (places - min(j, places)) % k == 0
+
+    start = ("start", 0, 0, False)
+    delta: dict[tuple, dict[str, tuple]] = {}
+    todo = [start]
+    while todo:
+        q = todo.pop()
+        if q in delta:
+            continue
+        delta[q] = {ch: t for ch in alphabet if (t := step(q, ch)) is not None}
+        todo += delta[q].values()
+        if len(delta) > 4096:
+            raise _TooLarge()
+    # Moore minimization: split blocks by acceptance, then by the blocks the transitions reach
+    block = {q: int(accepting(q)) for q in delta}
+    while True:
+        sigs: dict[tuple, int] = {}
+        refined = {q: sigs.setdefault((block[q],) + tuple(block.get(delta[q].get(ch)) for ch in alphabet), len(sigs))
+                   for q in delta}  # type: ignore[arg-type]
+        if len(sigs) == len(set(block.values())):
+            break
+        block = refined
+    if not any(accepting(q) for q in delta):
+        return None
+    # state elimination over a generalized automaton: blocks, plus an entry and an exit node
+    entry, exit_ = -1, -2
+    edges: dict[tuple[int, int], str | None] = {(entry, block[start]): ""}
+    for q, moves in delta.items():
+        targets: dict[int, list[str]] = {}
+        for ch, t in moves.items():
+            targets.setdefault(block[t], []).append(ch)
+        for t, chars in targets.items():
+            edges[(block[q], t)] = _digit_classes(chars)
+        if accepting(q):
+            edges[(block[q], exit_)] = ""
+    nodes = set(block.values())
+
+    def cost(n: int) -> int:
+        ins = [len(r) for (a, b), r in edges.items() if b == n and a != n and r is not None]
+        outs = [len(r) for (a, b), r in edges.items() if a == n and b != n and r is not None]
+        loop = len(edges.get((n, n)) or "")
+        return sum(ins) * (len(outs) - 1) + sum(outs) * (len(ins) - 1) + loop * (len(ins) * len(outs) - 1)
+
+    while nodes:
+        n = min(nodes, key=cost)
+        nodes.discard(n)
+        star = _rep(edges.pop((n, n), None), 0, None)
+        ins = [(a, edges.pop((a, b))) for a, b in list(edges) if b == n]
+        outs = [(b, edges.pop((a, b))) for a, b in list(edges) if a == n]
+        for a, ra in ins:
+            for b, rb in outs:
+                rx = _alt([edges.get((a, b)), _seq(ra, star, rb)])
+                if rx is not None and len(rx) > _MAX_MULTIPLE_REGEX:
+                    raise _TooLarge()
+                edges[(a, b)] = rx
+    return edges.get((entry, exit_))
+
+
+def _trie_regex(texts: Iterable[str]) -> str | None:
+    """A regex matching exactly ``texts``, common prefixes written once."""
+    trie: dict = {}
+    for text in texts:
+        node = trie
+        for ch in text:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str | None:
+        return _alt(["" if ch == "" else _lit(ch) + emit(child) for ch, child in node.items()])  # type: ignore[operator]
+
+    return emit(trie) if trie else None
 
 
 # ==================================================================================================
@@ -1478,8 +1636,8 @@ class _Lowering:
         def fail(kw: str) -> None:
             self._unsupported("allOf", where, "cannot intersect %r of %s and %s" % (kw, pa or "#", pb or "#"))
 
-        a_keys = {k for k in a if k in _KNOWN}
-        b_keys = {k for k in b if k in _KNOWN}
+        a_keys = self._effective_keywords(a)
+        b_keys = self._effective_keywords(b)
         # object keywords that interact: properties / additionalProperties / patternProperties
         def extra(s: dict, exempt: bool) -> bool:
             return (("additionalProperties" in s and s["additionalProperties"] is not True) or "patternProperties" in s
@@ -1622,6 +1780,17 @@ class _Lowering:
                                                                    {"allOf": aptr})
             out["properties"] = props
         return self._synth(out, pa, base, kp), pa
+
+    @staticmethod
+    def _effective_keywords(s: dict) -> set[str]:
+        """The known keywords of ``s`` less those with no effect there: ``then``/``else`` without ``if``,
+        ``if`` without either (merged with another part's, they would form a conditional)."""
+        keys = {k for k in s if k in _KNOWN}
+        if "if" not in keys:
+            keys -= {"then", "else"}
+        elif not keys & {"then", "else"}:
+            keys.discard("if")
+        return keys
 
     def _merge_items(self, a: dict, pa: str, b: dict, pb: str, out: dict, kp: dict) -> None:
         def split(s: dict, p: str):
@@ -2185,17 +2354,25 @@ class _Lowering:
         if bounds is None:
             raise self._malformed(ptr, "numeric bounds are not finite numbers")
         if "multipleOf" in s:
-            m = s["multipleOf"]
-            exact = isinstance(m, int) or Fraction(m) == _to_fraction(m)
-            if not (exact and (Fraction(1) / _to_fraction(m)).denominator == 1):
-                self._unsupported("multipleOf", self._kwp(s, ptr, "multipleOf"), "multipleOf %r on integers" % m)
+            # the value of the JSON literal (0.1 is 1/10): an integer is a multiple of p/q iff p divides it
+            p = _to_fraction(s["multipleOf"]).numerator
+            if p != 1:
+                lo, hi = bounds
+                got = self._multiples(s, ptr, Fraction(p), None if lo is None else Fraction(lo),
+                                      None if hi is None else Fraction(hi), fraction=False, nonint=False)
+                if got is not _MISSING:
+                    return got
         return integer_range_regex(*bounds)
 
     def _number(self, s: dict, ptr: str, nonint_only: bool) -> str | None:
-        if "multipleOf" in s:
-            self._unsupported("multipleOf", self._kwp(s, ptr, "multipleOf"), "multipleOf on non-integer numbers")
         bounded = [kw for kw in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
                    if kw in s and not isinstance(s[kw], bool)]
+        step = _to_fraction(s["multipleOf"]) if "multipleOf" in s else None
+        if not bounded and step is not None:
+            got = self._multiples(s, ptr, step, None, None, fraction=True, nonint=nonint_only)
+            if got is not _MISSING:
+                return got
+            step = None
         if not bounded:
             return _NONINT if nonint_only else _NUMBER
         if nonint_only:
@@ -2239,7 +2416,69 @@ class _Lowering:
             if v is not None and abs(v.adjusted()) > 400:
                 self._unsupported(bounded[0], self._kwp(s, ptr, bounded[0]), "bound %s too large or too small" % v)
                 return _NUMBER
+        if step is not None:
+            places = _decimal_places(step)
+            if step * 10**places == 1:  # 0.01: at most two significant fraction digits
+                return decimal_range_regex(lo, hi, places)
+            got = self._multiples(s, ptr, step, None if lo is None else Fraction(lo),
+                                  None if hi is None else Fraction(hi), fraction=True, nonint=False)
+            if got is not _MISSING:
+                return got
         return decimal_range_regex(lo, hi)
+
+    def _multiples(self, s: dict, ptr: str, step: Fraction, lo: Fraction | None, hi: Fraction | None,
+                   fraction: bool, nonint: bool) -> Any:
+        """The JSON numbers without exponent (integers unless ``fraction``; non-integral ones only with
+        ``nonint``) that are multiples of ``step`` in [lo, hi] (None: unbounded). Exact when the range
+        holds few multiples (listed), or is bounded on one side by a multiple next to 0 plus a few listed
+        ones; otherwise, or when the regex of the multiples is too large, unsupported (_MISSING)."""
+        kwp = self._kwp(s, ptr, "multipleOf")
+        places = _decimal_places(step)
+        k = int(step * 10**places)
+
+        def unsigned(require: str) -> str | None:
+            return _multiples_regex(k, places, fraction, "nonint" if nonint else require)
+
+        def negated(rx: str | None) -> str | None:
+            return None if rx is None else "-" + _group(rx)
+
+        def listed(first: int, last: int) -> str | None:
+            values = [j * step for j in range(first, last + 1)]
+            whole = _trie_regex(str(v.numerator) for v in values if v.denominator == 1 and not nonint)
+            parts = [_seq(whole, "(?:\\.0+)?" if fraction else "")]
+            if fraction:
+                texts = [format(Decimal(v.numerator) / Decimal(v.denominator), "f") for v in values if v.denominator != 1]
+                parts.append(_seq(_trie_regex(texts), "0*"))
+            return _alt(parts)
+
+        first = None if lo is None else math.ceil(lo / step)
+        last = None if hi is None else math.floor(hi / step)
+        cap = _MAX_LISTED_MULTIPLES
+        try:
+            if first is None and last is None:
+                everyone = unsigned("")
+                return _alt([everyone, negated(everyone)])
+            if first is not None and last is not None:
+                if last - first < cap:
+                    return listed(first, last)
+                detail = "%d multiples of %s between the bounds (at most %d are listed)" % (
+                    last - first + 1, s["multipleOf"], cap)
+            # one side unbounded: the multiples of one sign, and those listed between the bound and 0
+            elif last is None:
+                if -cap < first <= 1:  # type: ignore[operator]
+                    return _alt([unsigned("nonzero" if first == 1 else ""),
+                                 listed(first, -1) if first < 0 else None])  # type: ignore[operator]
+                detail = ("a lower bound alone is exact only up to the least positive multiple of %s, or down to "
+                          "%d multiples below 0" % (s["multipleOf"], cap - 1))
+            else:
+                if -1 <= last < cap:
+                    return _alt([negated(unsigned("nonzero")), listed(0, last) if last >= 0 else None])
+                detail = ("an upper bound alone is exact only down to the greatest negative multiple of %s, or up "
+                          "to %d multiples above 0" % (s["multipleOf"], cap - 1))
+        except _TooLarge:
+            detail = "the regular expression of the multiples of %s would be too large" % s["multipleOf"]
+        self._unsupported("multipleOf", kwp, detail)
+        return _MISSING
 
     def _string(self, s: dict, ptr: str) -> str | None:
         min_l = int(s.get("minLength", 0))
@@ -2679,12 +2918,8 @@ class _Lowering:
                 res = _and3(res, fv > _to_fraction(s["exclusiveMinimum"]))
             if _is_num(s.get("exclusiveMaximum")):
                 res = _and3(res, fv < _to_fraction(s["exclusiveMaximum"]))
-            if "multipleOf" in s:
-                m = s["multipleOf"]
-                if isinstance(m, int) and isinstance(v, int):
-                    res = _and3(res, v % m == 0)
-                else:
-                    res = _and3(res, None if (fv / _to_fraction(m)).denominator == 1 else False)
+            if "multipleOf" in s:  # exactly, on the values of the JSON literals (as the lowering decides it)
+                res = _and3(res, (fv / _to_fraction(s["multipleOf"])).denominator == 1)
         elif isinstance(v, str):
             n = len(v)
             if "minLength" in s:
