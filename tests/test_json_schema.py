@@ -753,6 +753,48 @@ def test_arrays() -> None:
     assert not grammar_matches(g, {}) and not g.matches("[1,]")
 
 
+def test_contains_counts() -> None:
+    """contains / minContains / maxContains against jsonschema on every array of up to 5 items."""
+    import itertools
+
+    items = {"enum": [1, 2, "a"]}
+    schemas = [
+        {"contains": {"const": 1}},
+        {"type": "array", "items": {"type": "integer"}, "contains": {"const": 1}, "minContains": 2},
+        {"type": "array", "items": items, "contains": {"const": 1}, "maxContains": 1},
+        {"type": "array", "items": items, "contains": {"type": "integer"}, "minContains": 1, "maxContains": 2},
+        {"type": "array", "items": items, "contains": {"const": 2}, "minContains": 2, "maxContains": 2},
+        {"type": "array", "items": items, "contains": {"const": 2}, "minContains": 0, "maxContains": 0},
+        {"type": "array", "items": items, "contains": True, "minContains": 2, "maxContains": 3},
+        {"type": "array", "items": items, "contains": {"const": 1}, "minContains": 0, "minItems": 2},
+        {"type": "array", "contains": {"type": "string"}, "minContains": 0, "unevaluatedItems": {"const": 1}},
+        {"type": "array", "items": items, "not": {"contains": {"const": 1}}},
+        {"type": "array", "items": items, "allOf": [{"contains": {"const": 1}, "maxContains": 1}, {"minContains": 3}]},
+    ]
+    for schema in schemas:
+        lang, v = lower(schema), validator(schema)
+        accepted = 0
+        for n in range(6):
+            for arr in map(list, itertools.product([1, 2, "a"], repeat=n)):
+                assert bool(lang.match(compact(arr))) == v.is_valid(arr), (schema, arr)
+                accepted += v.is_valid(arr)
+        assert accepted, schema
+    with pytest.raises(UnsupportedSchemaError, match="minContains above 16"):
+        schema_to_regex({"type": "array", "items": items, "contains": {"const": 1}, "minContains": 17})
+    with pytest.raises(UnsupportedSchemaError, match="contains together with prefixItems"):
+        schema_to_regex({"type": "array", "prefixItems": [True], "items": items, "contains": {"const": 1}})
+    with pytest.raises(UnsupportedSchemaError, match="cannot intersect 'contains'"):
+        schema_to_regex({"type": "array", "items": items, "allOf": [{"contains": {"const": 1}}, {"contains": {"const": 2}}]})
+
+
+def test_not_of_numbers() -> None:
+    rx = schema_to_regex({"type": "integer", "not": {"enum": [1, 3]}})
+    assert [v for v in range(-3, 6) if re.fullmatch(rx, str(v))] == [-3, -2, -1, 0, 2, 4, 5]
+    rx = schema_to_regex({"type": "number", "maximum": 3, "not": {"const": 1.5}})
+    assert re.fullmatch(rx, "1.25") and re.fullmatch(rx, "2") and not re.fullmatch(rx, "1.5")
+    assert not re.fullmatch(rx, "1.50")
+
+
 def test_dependencies_case_split() -> None:
     import itertools
 
@@ -999,10 +1041,10 @@ def test_annotations_and_unknown_keywords_ignored() -> None:
 
 
 @pytest.mark.parametrize("schema,keyword,pointer", [
-    ({"type": "object", "properties": {"tags": {"type": "array", "items": {"type": "string"}, "contains": {"const": "x"}}}},
-     "contains", "/properties/tags/contains"),
+    ({"type": "object", "properties": {"tags": {"type": "array", "items": {"type": "string"}, "contains": {"const": "x"},
+                                                "maxItems": 5}}}, "contains", "/properties/tags/contains"),
     ({"type": "string", "not": {"pattern": "^x"}}, "not", "/not/pattern"),
-    ({"type": "integer", "not": {"enum": [1, 2]}}, "not", "/not/enum"),
+    ({"type": "array", "not": {"enum": [[1], [2]]}}, "not", "/not/enum"),
     ({"type": "object", "additionalProperties": {"type": "integer"}, "dependentRequired": {n: ["z"] for n in "abcde"}},
      "dependentRequired", "/dependentRequired/e"),
     ({"if": {"pattern": "^a"}, "then": {"minLength": 3}, "type": "string"}, "not", "/if/pattern"),

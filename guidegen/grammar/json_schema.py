@@ -39,6 +39,11 @@ Deliberate over-constraints (sound, documented, not warned about):
   beyond 0 and the multiple next to 0 (``minimum: 0``, ``exclusiveMinimum: 0``...); a step of ``10**-n``
   (``0.01``) takes any bounds. Other ranges, and steps whose multiples need a regex of more than 50,000
   characters, are refused (of the integers up to 40, the steps 2-8, 10, 12, 15, 20, 25, 30 and 40 work).
+* ``contains`` with ``minContains``/``maxContains`` (up to 16) is exact for arrays whose items all
+  follow one schema (no ``prefixItems``, no ``maxItems``, no ``minItems`` above ``minContains``); with
+  ``maxContains`` the other items must fail ``contains`` through its negation (see ``not``).
+* ``not`` is negated keyword by keyword (De Morgan); excluded numbers (``not: {"enum": [1, 2]}``) are
+  the open intervals between them, with the bounds' 1e-14 gap for non-integers.
 * ``oneOf``: branches that are provably disjoint (types, ``const``/``enum`` values, a required property
   the other branch forbids or constrains disjointly, integer ranges) are a plain union. Otherwise a
   branch leaves out the values another branch certainly accepts (a type it accepts unconditionally)
@@ -1275,6 +1280,7 @@ _ROOT_BASE = "https://guidegen.invalid/schema.json"
 _MAX_REGEX_CHARS = 20_000_000  # larger regexes are refused (UnsupportedSchemaError)
 _RULE_CHARS = 4_000  # a subschema whose regex is longer becomes a rule of its own
 _MAX_ANY_ORDER = 10  # declared properties an object may have in any order (2^n rules)
+_MAX_CONTAINS = 16  # minContains / maxContains counted exactly (a regex repeated that many times)
 
 
 def _esc(token: Any) -> str:
@@ -1742,7 +1748,10 @@ class _Lowering:
                     out[k] = x * v // math.gcd(x, v)
                 else:
                     fail(k)
-            elif k in ("propertyNames", "additionalProperties", "additionalItems", "items", "contains",
+            elif k == "contains":  # two contains may be met by different items: not one contains
+                if x != v:
+                    fail(k)
+            elif k in ("propertyNames", "additionalProperties", "additionalItems", "items",
                        "unevaluatedProperties", "unevaluatedItems"):
                 if x != v:
                     out[k] = self._synth({"allOf": [x, v]}, kp[k], self.bases.get(id(a), self.root_base),
@@ -1784,12 +1793,15 @@ class _Lowering:
     @staticmethod
     def _effective_keywords(s: dict) -> set[str]:
         """The known keywords of ``s`` less those with no effect there: ``then``/``else`` without ``if``,
-        ``if`` without either (merged with another part's, they would form a conditional)."""
+        ``if`` without either, ``minContains``/``maxContains`` without ``contains`` (merged with another
+        part's, they would take effect)."""
         keys = {k for k in s if k in _KNOWN}
         if "if" not in keys:
             keys -= {"then", "else"}
         elif not keys & {"then", "else"}:
             keys.discard("if")
+        if "contains" not in keys:
+            keys -= {"minContains", "maxContains"}
         return keys
 
     def _merge_items(self, a: dict, pa: str, b: dict, pb: str, out: dict, kp: dict) -> None:
@@ -2195,6 +2207,9 @@ class _Lowering:
                     out.append((syn({flip: bound}, kw), frozenset({t})))
             elif kw == "not":
                 out.append((v, _ALL))
+            elif kw == "contains" and not {"minContains", "maxContains"} & set(x):  # no item is valid under v
+                kp = self._kwp(x, xp, kw)
+                out.append((syn({"items": self._synth({"not": v}, kp, base, {"not": kp})}, kw), frozenset({"array"})))
             elif kw == "allOf":
                 for i, part in enumerate(v):
                     out += self._negation(part, self._cptr(x, xp, "allOf", i))
@@ -2207,7 +2222,8 @@ class _Lowering:
 
     def _negate_values(self, values: list[Any], kwp: str) -> list[tuple[Any, frozenset]]:
         """Every value but ``values``: whole types none of them has, the other boolean, strings but
-        those (a regex); numbers, arrays and objects among them are unsupported."""
+        those (a regex), numbers in the open intervals between them; arrays and objects among them are
+        unsupported."""
         present = {_jtype(v) for v in values}
         out: list[tuple[Any, frozenset]] = [(True, frozenset({t})) for t in _ALL - present]
         booleans = [b for b in (True, False) if not any(v is b for v in values)]
@@ -2215,9 +2231,15 @@ class _Lowering:
             out.append(({"enum": booleans}, frozenset({"boolean"})))
         if "string" in present:
             out.append((_string_except([v for v in values if isinstance(v, str)]), frozenset({"string"})))
-        if present & {"integer", "nonint", "array", "object"}:
-            self._unsupported("not", kwp, "excluding a number, array or object value")
-            out += [(True, frozenset({t})) for t in present & {"integer", "nonint", "array", "object"}]
+        numbers = sorted({_to_fraction(v): v for v in values if _is_num(v)}.items())
+        ends = [None] + [v for _, v in numbers] + [None]
+        for after, before in zip(ends, ends[1:]) if numbers else ():
+            interval = {kw: v for kw, v in (("exclusiveMinimum", after), ("exclusiveMaximum", before)) if v is not None}
+            out.append((self._synth(interval, kwp, self.root_base, dict.fromkeys(interval, kwp)),
+                        frozenset({"integer", "nonint"})))
+        if present & {"array", "object"}:
+            self._unsupported("not", kwp, "excluding an array or object value")
+            out += [(True, frozenset({t})) for t in present & {"array", "object"}]
         return out
 
     def _forbid(self, m: dict, mp: str, keys: list[str]) -> dict:
@@ -2560,8 +2582,6 @@ class _Lowering:
             rest, rest_kw = items, "items"
         lo = int(s.get("minItems", 0))
         hi = None if "maxItems" not in s else int(s["maxItems"])
-        if "contains" in s:
-            self._unsupported("contains", self._kwp(s, ptr, "contains"))
         if rest is _MISSING and "unevaluatedItems" in s:
             rest, rest_kw = s["unevaluatedItems"], "unevaluatedItems"
         regs: list[str] = []
@@ -2588,6 +2608,10 @@ class _Lowering:
             return None
         if s.get("uniqueItems") is True and not (hi is not None and hi <= 1):
             self._unsupported("uniqueItems", self._kwp(s, ptr, "uniqueItems"))
+        if "contains" in s:
+            got = self._contains(s, ptr, rest, rest_kw, k, R, lo)
+            if got is not _MISSING:
+                return got
         sep = self.sep
         # tail[i]: the elements at positions >= i when at least one element precedes them
         if hi is not None and hi <= k:
@@ -2609,6 +2633,45 @@ class _Lowering:
                 first = _seq(R, _rep(None if R is None else sep + R, max(0, lo - 1), None if hi is None else hi - 1))
             elems = first if lo >= 1 else _opt(first)
         return _seq("\\[", self.ws, elems, self.ws, "\\]")
+
+    def _contains(self, s: dict, ptr: str, rest: Any, rest_kw: str, k: int, R: str | None, min_items: int) -> Any:
+        """Arrays of items ``R`` (``rest``, or any value) of which between ``minContains`` (default 1) and
+        ``maxContains`` are valid under ``contains`` too; with ``maxContains`` the others must fail it
+        (its negation, see :meth:`_negation`). Items that ``unevaluatedItems`` constrains are exempt
+        from it when ``contains`` evaluates them. Exact; unsupported with ``prefixItems``, ``maxItems``,
+        a ``minItems`` above ``minContains``, or counts above ``_MAX_CONTAINS``.
+        _MISSING: build the array without it (it does not constrain, or lenient mode)."""
+        kwp = self._kwp(s, ptr, "contains")
+        lo_c = int(s.get("minContains", 1))
+        hi_c = None if "maxContains" not in s else int(s["maxContains"])
+        unevaluated = rest_kw == "unevaluatedItems" and rest is not _MISSING
+        if lo_c == 0 and hi_c is None and not unevaluated:
+            return _MISSING
+        for kw, count in (("minContains", lo_c), ("maxContains", hi_c or 0)):
+            if count > _MAX_CONTAINS:
+                self._unsupported(kw, self._kwp(s, ptr, kw), "%s above %d" % (kw, _MAX_CONTAINS))
+                return _MISSING
+        combined = [kw for kw, present in (("prefixItems", k > 0), ("maxItems", "maxItems" in s),
+                                           ("minItems", min_items > lo_c)) if present]
+        if combined:
+            self._unsupported("contains", kwp, "contains together with %s" % combined[0])
+            return _MISSING
+        item = True if rest is _MISSING else rest
+        item_ptr = ptr if rest is _MISSING else self._cptr(s, ptr, rest_kw)
+        base = self.bases.get(id(s), self.root_base)
+        if unevaluated:
+            item = self._synth({"anyOf": [s["contains"], rest]}, item_ptr, base, {"anyOf": item_ptr})
+            R = self.compile(item, item_ptr)
+        both = self._synth({"allOf": [item, s["contains"]]}, kwp, base, {"allOf": kwp})
+        counted = self.compile(both, kwp)
+        other = R if hi_c is None else _alt(self._and_not(item, item_ptr, s["contains"], kwp, _ALL))
+        sep = self.sep
+        others = _rep(_seq(sep, other), 0, None)
+        then_counted = _seq(sep, counted, others)
+        content = _alt([_seq(other, others, _rep(then_counted, lo_c, hi_c)),
+                        _seq(counted, others, _rep(then_counted, max(0, lo_c - 1), None if hi_c is None else hi_c - 1)),
+                        "" if lo_c == 0 else None])
+        return _seq("\\[", self.ws, content, self.ws, "\\]")
 
     # ---------------------------------------------------------------------------- objects
     def _object(self, s: dict, ptr: str) -> str | None:
