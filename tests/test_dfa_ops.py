@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from guidegen.automata.dfa_ops import called_rules, compile_rules, difference, intersect, splice
-from guidegen.automata.pushdown import call_marker
+from guidegen.automata.dfa_ops import called_rules, difference, intersect, splice, splice_rules
+from guidegen.automata.pushdown import Grammar, call_marker
 from guidegen.automata.regex import compile_regex
 from guidegen.errors import RegexError
 
@@ -71,10 +71,20 @@ def test_splice_refuses_parts_that_call() -> None:
         splice(host, {0: compile_regex("x" + call_marker(2), call_markers=True)})
 
 
-def test_compile_rules_splices_automaton_rules_into_their_callers() -> None:
+def test_splice_rules_puts_automaton_rules_into_their_callers() -> None:
     both = intersect(compile_regex('"[a-z]*"'), compile_regex('".{2,3}"'))
-    rules = ["\\[" + call_marker(1) + "(?:," + call_marker(2) + ")*\\]", both, "\\{" + call_marker(1) + "\\}"]
-    root, part, nested = compile_rules(rules)
+    regexes = ["\\[" + call_marker(1) + "(?:," + call_marker(2) + ")*\\]", None, "\\{" + call_marker(1) + "\\}"]
+    root, part, nested = splice_rules([compile_regex(regexes[0], call_markers=True), both,
+                                       compile_regex(regexes[2], call_markers=True)], {1: both})
     assert part is None and called_rules(root) == {2} and called_rules(nested) == set()
     assert nested.matches('{"ab"}') and not nested.matches('{"a"}') and not nested.matches('{"abcd"}')
     assert called_rules(compile_regex(call_marker(0) + "|" + call_marker(513), call_markers=True)) == {0, 513}
+
+
+def test_grammar_rules_given_as_automata() -> None:
+    """A recursive grammar whose leaves are automata: the leaf is spliced, the recursion stays."""
+    word = difference(compile_regex("[a-z]{1,4}"), compile_regex("nil"))
+    grammar = Grammar.from_regexes(["\\(" + call_marker(1) + "(?: (?:" + call_marker(0) + "|" + call_marker(1) + "))*\\)",
+                                    word])
+    assert grammar.matches("(ab (cd e) nilx)")
+    assert not grammar.matches("(ab nil)") and not grammar.matches("(abcde)")

@@ -23,7 +23,7 @@ from . import regex_kernels as _k
 from .dfa import DFA
 from .regex import DEFAULT_MAX_STATES
 
-__all__ = ["called_rules", "compile_rules", "difference", "intersect", "splice"]
+__all__ = ["called_rules", "difference", "intersect", "splice", "splice_rules"]
 
 _FIRST_MARKER_BYTE = _k.MARKER_BYTE
 
@@ -325,30 +325,20 @@ def called_rules(dfa: DFA) -> set[int]:
     return called
 
 
-def compile_rules(rules: Sequence[str | DFA | None], *, vocab_fingerprint: str = "") -> list[DFA | None]:
-    """Each rule's automaton: a regex (with call markers) is compiled through the caches; a rule
-    given as a :class:`DFA` (built with :func:`intersect` or :func:`difference`, calling nothing) is
-    spliced into every rule that calls it and then left out (None), so its text costs no call at
-    run time."""
-    from .constraint import cached_compile_regex  # the index cache sits above this module
-
-    dfas: list[DFA | None] = [
-        r if r is None or isinstance(r, DFA) else
-        cached_compile_regex(r, vocab_fingerprint=vocab_fingerprint, call_markers=True)
-        for r in rules
-    ]
-    parts = {k: r for k, r in enumerate(rules) if isinstance(r, DFA)}
-    if not parts:
-        return dfas
-    for k, dfa in enumerate(dfas):
-        if dfa is None or k in parts:
+def splice_rules(dfas: Sequence[DFA | None], automata: Mapping[int, DFA]) -> list[DFA | None]:
+    """A grammar's rule automata with the rules ``automata`` (built with :func:`intersect` or
+    :func:`difference`, calling nothing) spliced into every rule that calls them and then left out
+    (None), so their text costs no call at run time."""
+    out = list(dfas)
+    for k, dfa in enumerate(out):
+        if dfa is None or k in automata:
             continue
-        mine = {j: parts[j] for j in called_rules(dfa) if j in parts}
+        mine = {j: automata[j] for j in called_rules(dfa) if j in automata}
         if mine:
-            dfas[k] = splice(dfa, mine)
-    for k in parts:
-        dfas[k] = None
-    return dfas
+            out[k] = splice(dfa, mine)
+    for k in automata:
+        out[k] = None
+    return out
 
 
 def warmup() -> None:

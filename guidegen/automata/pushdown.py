@@ -31,6 +31,7 @@ from ..vocab import Vocabulary
 from . import pushdown_kernels as kernels
 from .constraint import cached_compile_regex
 from .dfa import DFA
+from .dfa_ops import splice_rules
 from .regex_kernels import MARKER_BYTE
 from .slices import VocabIndex, vocab_index
 
@@ -79,14 +80,19 @@ class Grammar:
 
     # construction ----------------------------------------------------------------------------------
     @classmethod
-    def from_regexes(cls, rules: Sequence[str | None], names: Sequence[str] | None = None,
+    def from_regexes(cls, rules: Sequence[str | DFA | None], names: Sequence[str] | None = None,
                      *, vocab_fingerprint: str = "", compiled: Mapping[str, DFA] | None = None) -> "Grammar":
         """Compile each rule's regex (full match; ``call_marker(k)`` for rule ``k``; None: no text);
-        ``compiled`` holds DFAs already compiled for some regexes."""
-        dfas = []
+        ``compiled`` holds DFAs already compiled for some regexes. A rule given as a :class:`DFA`
+        (an intersection or difference that calls nothing) is spliced into the rules that call it
+        (:func:`~guidegen.automata.dfa_ops.splice_rules`)."""
+        dfas: list[DFA | None] = []
+        automata: dict[int, DFA] = {}
         for k, rx in enumerate(rules):
-            if rx is None:
-                dfas.append(DFA(np.full((1, 256), -1, dtype=np.int32), np.zeros(1, dtype=np.bool_)))
+            if rx is None or isinstance(rx, DFA):
+                if rx is not None:
+                    automata[k] = rx
+                dfas.append(rx)
                 continue
             if compiled is not None and rx in compiled:
                 dfas.append(compiled[rx])
@@ -96,7 +102,8 @@ class Grammar:
             except RegexError as e:
                 name = names[k] if names is not None else f"rule {k}"
                 raise GrammarError(f"{name}: {e}") from e
-        return cls(dfas, names)
+        no_text = DFA(np.full((1, 256), -1, dtype=np.int32), np.zeros(1, dtype=np.bool_))
+        return cls([no_text if d is None else d for d in splice_rules(dfas, automata)], names)
 
     def _set_tables(self, trans: np.ndarray, accept: np.ndarray, calls: list[list[tuple[int, int]]]) -> None:
         self.trans = trans
