@@ -128,6 +128,8 @@ KNOWN_OVER_CONSTRAINTS: dict[tuple[str, str, str], str] = {
     )},
     **_known("unevaluatedProperties", "unevaluatedProperties can see annotations from if without then and else",
              "valid in case if is evaluated", IF_ANNOTATIONS),
+    **_known("uniqueItems", "uniqueItems with an array of items",
+             tuple(f"unique array extended from [{a}] is valid" for a in ("false, true", "true, false")), PREFIX_CLOSED),
     **_known("uniqueItems", "uniqueItems=false with an array of items",
              tuple(f"{u}unique array extended from [{a}] is valid"
                    for u in ("", "non-") for a in ("false, true", "true, false")), PREFIX_CLOSED),

@@ -42,6 +42,9 @@ Deliberate over-constraints (sound, documented, not warned about):
 * ``contains`` with ``minContains``/``maxContains`` (up to 16) is exact for arrays whose items all
   follow one schema (no ``prefixItems``, no ``maxItems``, no ``minItems`` above ``minContains``); with
   ``maxContains`` the other items must fail ``contains`` through its negation (see ``not``).
+* ``uniqueItems`` is exact when every item is one of at most 5 scalar values (``enum``/``const``,
+  ``boolean``, ``null``; per position with ``prefixItems``): every sequence of distinct values is
+  written out (at most 326). Other unique arrays (beyond ``maxItems: 1``) are refused.
 * ``not`` is negated keyword by keyword (De Morgan); excluded numbers (``not: {"enum": [1, 2]}``) are
   the open intervals between them, with the bounds' 1e-14 gap for non-integers.
 * ``oneOf``: branches that are provably disjoint (types, ``const``/``enum`` values, a required property
@@ -1281,6 +1284,7 @@ _MAX_REGEX_CHARS = 20_000_000  # larger regexes are refused (UnsupportedSchemaEr
 _RULE_CHARS = 4_000  # a subschema whose regex is longer becomes a rule of its own
 _MAX_ANY_ORDER = 10  # declared properties an object may have in any order (2^n rules)
 _MAX_CONTAINS = 16  # minContains / maxContains counted exactly (a regex repeated that many times)
+_MAX_UNIQUE = 5  # values unique items may be drawn from (every order of every subset: 326 sequences)
 
 
 def _esc(token: Any) -> str:
@@ -2607,7 +2611,9 @@ class _Lowering:
         if hi is not None and lo > hi:
             return None
         if s.get("uniqueItems") is True and not (hi is not None and hi <= 1):
-            self._unsupported("uniqueItems", self._kwp(s, ptr, "uniqueItems"))
+            got = self._distinct_items(s, ptr, prefix, prefix_kw, k, rest, rest_kw, R, lo, hi)
+            if got is not _MISSING:
+                return got
         if "contains" in s:
             got = self._contains(s, ptr, rest, rest_kw, k, R, lo)
             if got is not _MISSING:
@@ -2633,6 +2639,70 @@ class _Lowering:
                 first = _seq(R, _rep(None if R is None else sep + R, max(0, lo - 1), None if hi is None else hi - 1))
             elems = first if lo >= 1 else _opt(first)
         return _seq("\\[", self.ws, elems, self.ws, "\\]")
+
+    def _distinct_items(self, s: dict, ptr: str, prefix: list, prefix_kw: str, k: int, rest: Any, rest_kw: str,
+                        R: str | None, lo: int, hi: int | None) -> Any:
+        """``uniqueItems`` where every item is one of at most ``_MAX_UNIQUE`` scalar values (per position:
+        ``prefixItems``, then ``items``): every sequence of distinct values with an allowed length (exact).
+        _MISSING (unsupported) otherwise."""
+        kwp = self._kwp(s, ptr, "uniqueItems")
+        schemas = [(prefix[i], self._cptr(s, ptr, prefix_kw, i)) for i in range(k)]
+        if R is not None:
+            schemas.append((rest, self._cptr(s, ptr, rest_kw)) if rest is not _MISSING else (True, ptr))
+        values: list[Any] = []
+        allowed: list[frozenset] = []  # per position (the last one for every later position), indices into values
+        for sch, sp in schemas:
+            got = None if "contains" in s else self._scalar_values(self._flatten(sch, sp, [])[0], sp)
+            if got is None:
+                break
+            for v in got:
+                if not any(_json_eq(v, w) for w in values):
+                    values.append(v)
+            allowed.append(frozenset(i for i, w in enumerate(values) if any(_json_eq(v, w) for v in got)))
+        if len(allowed) < len(schemas) or len(values) > _MAX_UNIQUE:
+            self._unsupported("uniqueItems", kwp, "unique items are supported when each item is one of at most %d "
+                              "scalar values (enum, const, boolean, null)" % _MAX_UNIQUE)
+            return _MISSING
+        texts = [self._value_regex(v) for v in values]
+
+        def more(used: frozenset, count: int) -> str | None:
+            """The items after the ``count`` first ones, whose values are ``used``."""
+            parts = ["" if count >= lo else None]
+            if (hi is None or count < hi) and (count < k or R is not None):
+                fresh = allowed[min(count, len(allowed) - 1)] - used
+                parts += [_seq(self.sep if count else "", texts[i], more(used | {i}, count + 1)) for i in sorted(fresh)]
+            return _alt(parts)
+
+        return _seq("\\[", self.ws, more(frozenset(), 0), self.ws, "\\]")
+
+    def _scalar_values(self, item: Any, ptr: str) -> list[Any] | None:
+        """The distinct values (by JSON equality) of a flattened item schema that accepts only a few
+        scalars: ``enum``/``const`` (other keywords decided on each value) or ``type`` boolean/null.
+        None when it accepts others, or when a value's validity is undecided."""
+        if item is False:
+            return []
+        if not isinstance(item, dict):
+            return None
+        keys = {key for key in item if key in _KNOWN}
+        if "enum" in keys or "const" in keys:
+            cands = [item["const"]] if "const" in keys else list(item["enum"])
+            if "const" in keys and "enum" in keys:
+                cands = [v for v in cands if any(_json_eq(v, w) for w in item["enum"])]
+            rest = self._sub(item, ptr, keys - {"enum", "const"})
+            verdicts = [self._validate(v, rest, ptr) for v in cands]
+            if None in verdicts or any(isinstance(v, (list, dict)) for v in cands):
+                return None
+            cands = [v for v, ok in zip(cands, verdicts) if ok]
+        elif keys == {"type"} and self._types_of(item) <= {"boolean", "null"}:
+            cands = ([True, False] if "boolean" in self._types_of(item) else []) + (
+                [None] if "null" in self._types_of(item) else [])
+        else:
+            return None
+        distinct: list[Any] = []
+        for v in cands:
+            if not any(_json_eq(v, w) for w in distinct):
+                distinct.append(v)
+        return distinct
 
     def _contains(self, s: dict, ptr: str, rest: Any, rest_kw: str, k: int, R: str | None, min_items: int) -> Any:
         """Arrays of items ``R`` (``rest``, or any value) of which between ``minContains`` (default 1) and
