@@ -497,7 +497,8 @@ def summarize(outcomes: Sequence[SchemaOutcome], *, max_examples: int = 5) -> di
 
 
 def _common_summary(per_engine: dict[str, list[SchemaOutcome]]) -> dict[str, dict[str, Any]]:
-    """Mask and TTFM statistics restricted to the schemas every engine compiled."""
+    """Mask and TTFM statistics, valid rejected and invalid accepted, restricted to the schemas every
+    engine compiled (an engine that refuses a schema cannot reject its valid instances)."""
     names = list(per_engine)
     ok_sets = [{o.file for o in per_engine[n] if o.status == "ok"} for n in names]
     common = set.intersection(*ok_sets) if ok_sets else set()
@@ -507,6 +508,8 @@ def _common_summary(per_engine: dict[str, list[SchemaOutcome]]) -> dict[str, dic
         mask = np.fromiter((t for o in sel for t in o.mask_ns), dtype=np.float64) / 1000.0
         ttfm = np.asarray([o.ttfm_us for o in sel], dtype=np.float64) / 1000.0
         out[n] = {"schemas": len(sel), "tokens": int(mask.size),
+                  "valid_rejected": sum(o.valid_rejected for o in sel),
+                  "invalid_accepted": sum(o.invalid_accepted for o in sel),
                   "mask_us": _percentiles(mask, MASK_KEYS), "ttfm_ms": _percentiles(ttfm, TTFM_KEYS)}
     return out
 
@@ -673,7 +676,10 @@ def format_table(result: dict[str, Any], *, vocab: str = "", files: int | None =
                 ("schemas every engine compiled", g["common"], r["common"], g["common"]["schemas"], r["common"]["schemas"]),
             ):
                 lines.append(
-                    f"guidegen ÷ {n} ({label}: {na} vs {nb}): mask avg "
+                    f"guidegen vs {n} ({label}: {na} vs {nb}): valid rejected {a['valid_rejected']} vs "
+                    f"{b['valid_rejected']}, invalid accepted {a['invalid_accepted']} vs {b['invalid_accepted']}")
+                lines.append(
+                    f"  guidegen ÷ {n}: mask avg "
                     f"{_ratio(a['mask_us']['avg'], b['mask_us']['avg'])}, p50 {_ratio(a['mask_us']['p50'], b['mask_us']['p50'])}, "
                     f"p90 {_ratio(a['mask_us']['p90'], b['mask_us']['p90'])}, p99 {_ratio(a['mask_us']['p99'], b['mask_us']['p99'])}, "
                     f"max {_ratio(a['mask_us']['max'], b['mask_us']['max'])}; ttfm p50 "

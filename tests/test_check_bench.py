@@ -138,8 +138,9 @@ def test_bench_masks_json_shape(vocab_ready, small_files, capsys, tmp_path):
     g = result["guidegen"]
     assert g["compile_errors"] == 0 and g["invalid_accepted"] == 0 and g["valid_rejected"] == 0
     assert g["valid_tested"] == 3 and g["invalid_tested"] == 3
+    assert {"valid_rejected", "invalid_accepted", "mask_us"} <= set(g["common"])
     for anchor in engines[1:]:
-        assert f"guidegen ÷ {anchor}" in out
+        assert f"guidegen vs {anchor} (schemas every engine compiled" in out and f"guidegen ÷ {anchor}" in out
 
 
 def test_bench_cli_errors_are_clear(vocab_ready, small_files, capsys, tmp_path, monkeypatch):
