@@ -23,31 +23,41 @@ OVERFLOW = -1  # a scratch area ran out: the grammar is too ambiguous for one wa
 _POOL = 1 << 20
 _CONFIGS = 1 << 18
 _WORK = 1 << 16
+_SEEN = 1 << 12  # hash slots for the configurations of one trie node (a power of two)
 
 
 @njit(cache=True, nogil=True)
-def _closure(accept, call_off, call_rule, call_ret, rule_start, ps, pp, pool_top, cfg, cfg_top, work, wtop):
+def _closure(accept, call_off, call_rule, call_ret, rule_start, ps, pp, pool_top, cfg, cfg_top, work, wtop, seen_gen,
+             seen_at, gen):
     """Expand the configurations ``work[:wtop]`` (frames in the pool) by calls and returns until
     none is new, appending each distinct one to ``cfg`` from ``cfg_top``. Returns
     ``(pool_top, cfg_top, bottom_popped)``, or ``pool_top = OVERFLOW``. ``bottom_popped``: the
-    walk's bottom frame completed (its rule may end here)."""
-    r0 = cfg_top
+    walk's bottom frame completed (its rule may end here).
+
+    ``seen_gen``/``seen_at``: a hash table of the configurations added, its entries valid where
+    ``seen_gen`` is ``gen`` (a number no other call used), so that nothing needs clearing. The
+    caller passes ``cfg`` cut to ``_SEEN // 2`` entries past ``cfg_top``: a table at most half full
+    keeps probes short (and finite)."""
     popped = False
     while wtop > 0:
         wtop -= 1
         c = work[wtop]
         s = ps[c]
         par = pp[c]
+        h = ((s * 0x9E3779B1 + par * 0x85EBCA77) >> 7) & (_SEEN - 1)
         dup = False
-        for q in range(r0, cfg_top):
-            o = cfg[q]
+        while seen_gen[h] == gen:
+            o = cfg[seen_at[h]]
             if ps[o] == s and pp[o] == par:
                 dup = True
                 break
+            h = (h + 1) & (_SEEN - 1)
         if dup:
             continue
         if cfg_top >= cfg.shape[0]:
             return OVERFLOW, cfg_top, popped
+        seen_gen[h] = gen
+        seen_at[h] = cfg_top
         cfg[cfg_top] = c
         cfg_top += 1
         n_calls = call_off[s + 1] - call_off[s]
@@ -103,6 +113,9 @@ def walk_stack(
     pp = np.empty(_POOL, dtype=np.int32)
     cfg = np.empty(_CONFIGS, dtype=np.int32)
     work = np.empty(_WORK, dtype=np.int32)
+    seen_gen = np.zeros(_SEEN, dtype=np.int64)
+    seen_at = np.empty(_SEEN, dtype=np.int64)
+    gen = 0
     k = stack.shape[0]
     for i in range(k):
         ps[i] = stack[i]
@@ -118,8 +131,9 @@ def walk_stack(
         n = start_nodes[j]
         j += 1
         work[0] = k - 1
-        pool_top, cfg_top, popped = _closure(accept, call_off, call_rule, call_ret, rule_start, ps, pp, k, cfg, 0,
-                                             work, 1)
+        gen += 1
+        pool_top, cfg_top, popped = _closure(accept, call_off, call_rule, call_ret, rule_start, ps, pp, k,
+                                             cfg[:_SEEN // 2], 0, work, 1, seen_gen, seen_at, gen)
         if pool_top == OVERFLOW:
             return OVERFLOW
         if popped and record_pops:
@@ -169,8 +183,10 @@ def walk_stack(
                     work[wtop] = k - 1
                     wtop += 1
                 r0 = cfg_top
+                gen += 1
+                level = cfg[:min(cfg.shape[0], cfg_top + _SEEN // 2)]
                 pool_top, cfg_top, popped = _closure(accept, call_off, call_rule, call_ret, rule_start, ps, pp,
-                                                     pool_top, cfg, cfg_top, work, wtop)
+                                                     pool_top, level, cfg_top, work, wtop, seen_gen, seen_at, gen)
                 if pool_top == OVERFLOW:
                     return OVERFLOW
                 if popped and record_pops:
