@@ -280,7 +280,8 @@ def test_escaped_string_from_common_is_exact() -> None:
 
 @pytest.mark.parametrize("flagged", [
     "(?i:select)", "(?i:k|s|i|\u00df)", "(?s:a.b)", "(?i:[^a-z])+", "(?x: a b # c\n)", "(?i:[\\w]+?)",
-    "(?i:\\d{2,5}x?)", "(?i)\u01c5", "(?ia:k)", "(?i:[^\\W\\d])+", "(?i:a(?-i:b)c)",
+    "(?i:\\d{2,5}x?)", "(?i)\u01c5", "(?ia:k)", "(?i:[^\\W\\d])+", "(?i:a(?-i:b)c)", "(?i:[$0-9_a-z]+)",
+    "(?ia:[$0-9_a-z]+)", "(?i:[A-Z\u00b5]|[^a-jx])",
 ])
 def test_terminals_with_flags_lower_to_the_same_automaton(flagged: str) -> None:
     """Flags are spelled out (the compiler's fast parser reads no flags), the language unchanged."""

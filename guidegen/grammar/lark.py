@@ -38,6 +38,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterator, NamedTuple, Union
 
 from lark.exceptions import LarkError, UnexpectedInput
@@ -53,7 +54,7 @@ from lark.load_grammar import (
 )
 from lark.tree import Tree
 
-from ..automata.codepoints import MAX_CODE_POINT, CodePoints, complement, subtract
+from ..automata.codepoints import MAX_CODE_POINT, CodePoints, complement, subtract, union
 from ..automata.constraint import cached_compile_regex
 from ..automata.dfa import DFA
 from ..automata.pushdown import call_marker
@@ -653,7 +654,7 @@ def _items_source(items: list, flags: int) -> str:
 def _item_source(op: object, av: object, flags: int) -> str:
     """One parsed item as a regex atom."""
     if op in (_sre.LITERAL, _sre.NOT_LITERAL, _sre.ANY, _sre.IN):
-        return _class_source(_charset(op, _freeze(av) if op is _sre.IN else av, flags & _CLASS_FLAGS))
+        return _class_source(_class_ranges(op, _freeze(av) if op is _sre.IN else av, flags & _CLASS_FLAGS))
     if op is _sre.SUBPATTERN:
         _group, add_flags, del_flags, sub = av  # type: ignore[misc]
         return f"(?:{_items_source(sub, (flags | add_flags) & ~del_flags)})"
@@ -668,6 +669,23 @@ def _item_source(op: object, av: object, flags: int) -> str:
     raise _NoFlagFreeForm(op)
 
 
+@lru_cache(maxsize=4096)
+def _class_ranges(op: object, key: object, flags: int) -> CodePoints:
+    """The code points one parsed item matches under ``flags``, as the regex compiler reads it.
+
+    ``re`` folds the case of a class character by character (a character matches when its lower
+    case is that of a member, or a special case of one), so a class of ASCII characters is folded
+    as the union of its members folded one by one: asking ``re`` for each class, as the compiler
+    does, scans Unicode's cased characters per class, and a case-insensitive name regex has
+    hundreds of classes (most of them alike: memoized)."""
+    if flags & _sre.SRE_FLAG_IGNORECASE and (op is _sre.LITERAL or op is _sre.IN):
+        plain = _charset(op, key, flags & ~_sre.SRE_FLAG_IGNORECASE)
+        if plain and plain[-1][1] < 0x80:
+            return union(*(_charset(_sre.LITERAL, cp, flags) for lo, hi in plain for cp in range(lo, hi + 1)))
+    return _charset(op, key, flags)
+
+
+@lru_cache(maxsize=4096)
 def _class_source(ranges: CodePoints) -> str:
     """A character class matching ``ranges`` (surrogates, which no UTF-8 text has, left out)."""
     ranges = subtract(ranges, _SURROGATES)
