@@ -25,20 +25,29 @@ Deliberate over-constraints (sound, documented, not warned about):
 * ``pattern`` is read with the semantics *common* to ECMA-262 and Python's :mod:`re` (what JSON
   Schema validators use in practice): ``\\d`` is ``[0-9]``, ``$`` is the very end, ``.`` excludes line
   terminators, and character classes inside a pattern match BMP characters only.
-* ``pattern`` with ``minLength``/``maxLength`` is exact when one part of the pattern has a variable
-  length (``^[a-z]+$`` + ``maxLength: 8`` → ``[a-z]{1,8}``); an unanchored pattern then matches at
-  the start of the string.
+* ``pattern`` with ``minLength``/``maxLength`` is exact: when one part of the pattern has a variable
+  length, a regex (``^[a-z]+$`` + ``maxLength: 8`` → ``[a-z]{1,8}``; an unanchored pattern then
+  matches at the start of the string), otherwise an intersection of automata (see below).
 * ``format``: ``date``, ``time``, ``date-time`` (RFC 3339, upper-case ``T``/``Z``, no leap seconds,
   years 0001–9999), ``uuid``, ``ipv4`` (no leading zeros), ``email`` (dot-atom local part @ host name).
+* ``not: {pattern: P}`` holds the canonically written strings of BMP characters that ``P`` matches
+  neither under ECMA-262 nor under Python's :mod:`re` (whose ``$`` also matches before a final
+  newline, whose ``\\w`` and ``\\s`` are wider...).
+* ``format`` with ``pattern`` or with length bounds it does not already meet, the ``pattern`` of
+  several ``allOf`` parts, and a negated ``pattern`` or string ``enum`` with other string keywords are
+  intersected exactly. No regex writes an intersection or a difference, so these are rules given as
+  automata (:mod:`guidegen.automata.dfa_ops`), spliced into the rules that use them: the schema still
+  compiles to one DFA unless it nests without bound, but :func:`schema_to_regex` refuses it. An
+  automaton over 200,000 states is refused.
 * Bounded ``number``s are written without exponent; exclusive bounds (and integer bounds beyond 2**53)
   keep a relative gap of 1e-14 so that validators comparing binary64 floats agree.
 * ``multipleOf`` is decided exactly on the decimal values of the JSON literals (``0.1`` is 1/10, so
   ``0.3`` is a multiple of it, although validators that divide binary64 floats may say otherwise), and
-  its multiples are written without exponent. With bounds it is exact when the range holds at most 1000
-  multiples (listed), or when one side is unbounded and the other bound lies between 1000 multiples
-  beyond 0 and the multiple next to 0 (``minimum: 0``, ``exclusiveMinimum: 0``...); a step of ``10**-n``
-  (``0.01``) takes any bounds. Other ranges, and steps whose multiples need a regex of more than 50,000
-  characters, are refused (of the integers up to 40, the steps 2-8, 10, 12, 15, 20, 25, 30 and 40 work).
+  its multiples are written without exponent, with any bounds. A regex where one is small (a range of
+  at most 1000 multiples, listed; one side unbounded and the other bound next to 0; a step of
+  ``10**-n``; steps such as 2-8, 10, 12, 15 unbounded), else the step's remainder automaton intersected
+  with the automaton of the range. A step whose remainder automaton has more than 20,000 states (a
+  numerator that large, prime to 10: ``0.123456789``) is refused.
 * ``contains`` with ``minContains``/``maxContains`` (up to 16) is exact for arrays whose items all
   follow one schema (no ``prefixItems``, no ``maxItems``, no ``minItems`` above ``minContains``); with
   ``maxContains`` the other items must fail ``contains`` through its negation (see ``not``).
@@ -77,11 +86,15 @@ import warnings
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, NamedTuple
 from urllib.parse import unquote, urldefrag, urljoin
 
+import numpy as np
+
+from ..automata import dfa_ops
 from ..automata.codepoints import MAX_CODE_POINT, CodePoints, complement, intersect, normalize, subtract, union
-from ..automata.constraint import DFAConstraint
+from ..automata.constraint import DFAConstraint, cached_compile_regex
+from ..automata.dfa import DFA
 from ..automata.pushdown import Grammar, PushdownConstraint, call_marker
 from ..automata.regex import compile_regex
 from ..errors import GrammarError, RegexError, SchemaError, UnsupportedSchemaError
@@ -316,6 +329,7 @@ _STR_CHAR = (
 _CANON_ESCAPE = '\\\\(?:["\\\\bfnrt]|u00(?:0[0-7bef]|1[0-9a-f]))'
 _CANON_CHAR = '(?:[^"\\\\\\x00-\\x1f]|' + _CANON_ESCAPE + ")"
 _STRING = '"' + _STR_CHAR + '*"'
+_BMP_STRING = '"' + _rep(_enc_set(_BMP), 0, None) + '"'  # canonically written, characters of the BMP only
 _INTEGER = "-?(?:0|[1-9][0-9]*)"
 _NUMBER = "-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
 _NONINT = "-?(?:0|[1-9][0-9]*)\\.[0-9]*[1-9][0-9]*"  # non-integral numbers (fraction, no exponent)
@@ -677,6 +691,47 @@ def _multiples_regex(k: int, places: int, fraction: bool, require: str) -> str |
                     raise _TooLarge()
                 edges[(a, b)] = rx
     return edges.get((entry, exit_))
+
+
+_MAX_REMAINDER_STATES = 20_000  # states of a step's remainder automaton (before minimization)
+
+
+def _multiples_dfa(k: int, places: int, fraction: bool) -> DFA:
+    """JSON numbers without exponent, of either sign (a fraction part only if ``fraction``), whose
+    value times 10**places is a multiple of ``k``: the remainder automaton, as in
+    :func:`_multiples_regex`, but built as a DFA directly (no regex, so no size blow-up); not minimal
+    (an intersection minimizes it). RegexError past ``_MAX_REMAINDER_STATES`` states."""
+    width = places + 2  # fraction states per remainder: digits read 0..places, then more (zeros only)
+    n = 3 + k + (k * width if fraction else 0)
+    if n > _MAX_REMAINDER_STATES:
+        raise RegexError("the remainder automaton of the multiples of %s needs more than %d states"
+                         % (Decimal(k).scaleb(-places), _MAX_REMAINDER_STATES))
+    minus, zero, first_int = 1, 2, 3  # state 0 starts; zero: the integer part is 0
+    first_frac = first_int + k
+    digit = np.arange(10)
+    r = np.arange(k)[:, None]
+    table = np.full((n, 256), -1, dtype=np.int32)
+    accepting = np.zeros(n, dtype=np.bool_)
+    table[0, ord("-")] = minus
+    for start in (0, minus):
+        table[start, ord("0")] = zero
+        table[start, ord("1"):ord("9") + 1] = first_int + digit[1:] % k
+    table[first_int:first_frac, ord("0"):ord("9") + 1] = first_int + (10 * r + digit) % k
+    accepting[zero] = True
+    accepting[first_int:first_frac] = np.arange(k) * (10**places % k) % k == 0
+    if fraction:
+        def frac(rem: Any, j: int) -> Any:
+            return first_frac + rem * width + j
+
+        table[zero, ord(".")] = frac(0, 0)
+        table[first_int:first_frac, ord(".")] = frac(np.arange(k), 0)
+        for j in range(places):
+            table[frac(np.arange(k), j)[:, None], digit + ord("0")] = frac((10 * r + digit) % k, j + 1)
+        for j in (places, places + 1):  # past the step's digits only zeros, which keep the value
+            table[frac(np.arange(k), j), ord("0")] = frac(np.arange(k), places + 1)
+        for j in range(1, width):
+            accepting[frac(np.arange(k), j)] = np.arange(k) * (10 ** (places - min(j, places)) % k) % k == 0
+    return DFA(table, accepting)
 
 
 def _trie_regex(texts: Iterable[str]) -> str | None:
@@ -1146,6 +1201,17 @@ def _fit_length(items: list, min_len: int, max_len: int | None) -> list | None:
     return items[:i] + [("rep", atom, nlo, nhi)] + items[i + 1:]
 
 
+def _absorb_optional(items: list) -> list:
+    """``items`` less the items that may be empty next to an unanchored end, which adds nothing there
+    (``.*[a-z]*`` matches what ``.*`` does): fewer parts of variable length to fit into length bounds."""
+    items = list(items)
+    while len(items) > 1 and items[-1] is _ANY_STAR and _node_len(items[-2])[0] == 0:
+        del items[-2]
+    while len(items) > 1 and items[0] is _ANY_STAR and _node_len(items[1])[0] == 0:
+        del items[1]
+    return items
+
+
 def _node_set(node, mode: str) -> CS:
     kind = node[0]
     if kind == "char":
@@ -1213,24 +1279,31 @@ def _node_len(node) -> tuple[int, int | None]:
     return 1, 1
 
 
+_FINAL_NEWLINE = ("rep", ("char", 0x0A), 0, 1)  # where Python's `$` also matches
+
+
 @lru_cache(maxsize=4096)
-def pattern_to_regex(src: str, min_len: int = 0, max_len: int | None = None) -> tuple[str | None, int, int | None]:
+def pattern_to_regex(src: str, min_len: int = 0, max_len: int | None = None,
+                     mode: str = "sub") -> tuple[str | None, int, int | None]:
     """Regex over JSON string content (canonical encoding) for the strings the ECMA pattern ``src`` matches
-    (searched, as JSON Schema does) under the semantics ECMAScript and Python share, restricted to lengths
-    in [min_len, max_len] code points; with the range of lengths the regex allows.
+    (searched, as JSON Schema does), restricted to lengths in [min_len, max_len] code points; with the
+    range of lengths the regex allows. ``mode`` "sub": under the semantics ECMAScript and Python share
+    (every string matched matches in both); "super": in either of them, for strings of BMP characters
+    (a string matched by neither is not matched), so that its complement is sound.
     Raises _PatSyntax / _PatUnsupported."""
     parts = []
     lo: int | None = None
     hi: int | None = 0
     for a_start, a_end, body in _parse_pattern(src):
-        items = ([] if a_start else [_ANY_STAR]) + list(body) + ([] if a_end else [_ANY_STAR])
+        end = ([_FINAL_NEWLINE] if mode == "super" else []) if a_end else [_ANY_STAR]
+        items = _absorb_optional(([] if a_start else [_ANY_STAR]) + list(body) + end)
         if min_len or max_len is not None:
             fitted = _fit_length(items, min_len, max_len)
             if fitted is None:
                 continue
             items = fitted
         seq = ("seq", items)
-        rx = _emit_pattern(seq, "sub", True)
+        rx = _emit_pattern(seq, mode, True)
         if rx is None:
             continue
         parts.append(rx)
@@ -1265,7 +1338,10 @@ _OBJECT_KWS = frozenset({"properties", "required", "additionalProperties", "patt
                          "dependencies", "unevaluatedProperties"})
 _ARRAY_KWS = frozenset({"items", "prefixItems", "additionalItems", "minItems", "maxItems", "uniqueItems",
                         "contains", "minContains", "maxContains", "unevaluatedItems"})
-_STRING_KWS = frozenset({"minLength", "maxLength", "pattern", "format"})
+# the patterns of other allOf parts merged into a schema, as ((pattern, pointer), ...), all of which
+# must match: a private keyword (a NUL in it, which the keywords of real schemas have not)
+_MORE_PATTERNS = "\0patterns"
+_STRING_KWS = frozenset({"minLength", "maxLength", "pattern", "format", _MORE_PATTERNS})
 _NUMBER_KWS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"})
 _GENERAL_KWS = frozenset({"type", "enum", "const", "allOf", "anyOf", "oneOf", "not", "if", "then", "else",
                           "$ref", "$dynamicRef", "$recursiveRef", "disallow", "extends", "divisibleBy"})
@@ -1281,6 +1357,7 @@ _SUBSCHEMA_KWS = _NAMEMAP_KWS | frozenset({
 _MISSING: Any = object()
 _ROOT_BASE = "https://guidegen.invalid/schema.json"
 _MAX_REGEX_CHARS = 20_000_000  # larger regexes are refused (UnsupportedSchemaError)
+_NO_TEXT = DFA(np.full((1, 256), -1, dtype=np.int32), np.zeros(1, dtype=np.bool_))  # a rule deriving nothing
 _RULE_CHARS = 4_000  # a subschema whose regex is longer becomes a rule of its own
 _MAX_ANY_ORDER = 10  # declared properties an object may have in any order (2^n rules)
 _MAX_CONTAINS = 16  # minContains / maxContains counted exactly (a regex repeated that many times)
@@ -1289,6 +1366,18 @@ _MAX_UNIQUE = 5  # values unique items may be drawn from (every order of every s
 
 def _esc(token: Any) -> str:
     return str(token).replace("~", "~0").replace("/", "~1")
+
+
+class _Shape(NamedTuple):
+    """A language every string of a schema is in (a pattern's or a format's): the regex of its content,
+    the lengths it allows, the keyword and its pointer, and the pattern (None for a format)."""
+
+    body: str | None
+    min_len: int
+    max_len: int | None
+    kw: str
+    kwp: str
+    pattern: str | None
 
 
 class _Call:
@@ -1462,9 +1551,10 @@ class _Lowering:
         self.resources[self.root_base] = (root, "")
         self._register(root, "", self.root_base)
         self._any_cache: dict[frozenset, str | None] = {}
-        self.rules: list[str | None] = [None]
+        self.rules: list[str | DFA | None] = [None]
         self._rule_ids: dict[tuple, int] = {}
         self._pending: list[tuple[int, Callable[[], str | None]]] = []
+        self._automata: dict[tuple, str | None] = {}
         self._memo: dict[tuple, str | None] = {}
 
     # ---------------------------------------------------------------------------- bookkeeping
@@ -1752,6 +1842,13 @@ class _Lowering:
                     out[k] = x * v // math.gcd(x, v)
                 else:
                     fail(k)
+            elif k == "pattern":
+                if x != v:  # both must match: _string intersects their automata
+                    more = (*out.get(_MORE_PATTERNS, ()), (v, self._kwp(b, pb, k)))
+                    out[_MORE_PATTERNS] = tuple(dict.fromkeys(more))
+                    kp.setdefault(_MORE_PATTERNS, kp[k])
+            elif k == _MORE_PATTERNS:
+                out[k] = tuple(dict.fromkeys((*x, *v)))
             elif k == "contains":  # two contains may be met by different items: not one contains
                 if x != v:
                     fail(k)
@@ -1962,6 +2059,54 @@ class _Lowering:
             self._pending.append((k, body))
         return call_marker(k)
 
+    def _automaton(self, key: tuple, build: Callable[[], DFA | None], kw: str, kwp: str,
+                   lenient: str | None) -> str | None:
+        """The call marker of a rule whose text is the automaton ``build()`` (an intersection or a
+        difference, which no regex writes; spliced into its callers, so no call at run time), or None
+        when its language is empty. Built at once, once per ``key``. An automaton over the state
+        limit is unsupported (``kw`` at ``kwp``): lenient mode then takes the regex ``lenient``."""
+        if key not in self._automata:
+            try:
+                dfa = build()
+            except RegexError as e:
+                self._unsupported(kw, kwp, str(e))
+                return lenient
+            if dfa is not None:
+                self.rules.append(dfa)
+            self._automata[key] = None if dfa is None else call_marker(len(self.rules) - 1)
+        return self._automata[key]
+
+    def _intersection(self, a: str, b: str, kw: str, kwp: str) -> str | None:
+        """The texts both regexes match (either may call automata), as an automaton rule; lenient
+        mode takes ``a`` past the state limit."""
+        return self._automaton(("and", a, b), lambda: dfa_ops.intersect(self._regex_dfa(a), self._regex_dfa(b)),
+                               kw, kwp, a)
+
+    def _regex_dfa(self, rx: str, active: frozenset[int] = frozenset()) -> DFA:
+        """The automaton of a regex of this lowering with the rules it calls spliced in (``active``:
+        the rules being spliced, which may not call themselves). RegexError when a called rule
+        recurses or an automaton is too large."""
+        dfa = cached_compile_regex(rx, call_markers=True, disk_cache=False)
+        parts: dict[int, DFA] = {}
+        for k in dfa_ops.called_rules(dfa):
+            if k in active:
+                raise RegexError("a string constraint calls a recursive rule, which no automaton holds")
+            rule = self._force(k)
+            if rule is None:
+                parts[k] = _NO_TEXT
+            else:
+                parts[k] = rule if isinstance(rule, DFA) else self._regex_dfa(rule, active | {k})
+        return dfa_ops.splice(dfa, parts)
+
+    def _force(self, k: int) -> str | DFA | None:
+        """Rule ``k``, lowered now if it is still pending."""
+        for i, (j, body) in enumerate(self._pending):
+            if j == k:
+                del self._pending[i]
+                self.rules[k] = body()
+                break
+        return self.rules[k]
+
     def _ref_rule(self, call: "_Call", types: frozenset) -> str:
         def body() -> str | None:
             saved, self.ref_stack = self.ref_stack, [call.ptr]
@@ -1972,7 +2117,7 @@ class _Lowering:
 
         return self._call(("ref", call.ptr, types), body)
 
-    def lower(self) -> list[str | None]:
+    def lower(self) -> list[str | DFA | None]:
         """The rules of the whole schema: rule 0 is the root value; None is a rule with no text."""
         self.ref_stack = [""]
         self.rules[0] = self.compile(self.root, "")
@@ -2155,13 +2300,12 @@ class _Lowering:
         for m, t in self._negation(x, kwp):
             if not types & t:
                 continue
-            if isinstance(m, str):  # a string regex: the rest may not constrain strings further
-                constrained = _STRING_KWS | {"enum", "const", "anyOf", "oneOf", "allOf", "$ref", "not", "if"}
-                if rest is False or (isinstance(rest, dict) and any(k in rest for k in constrained)):
-                    self._unsupported("not", kwp, "excluding strings from a schema that constrains them")
-                    continue
-                if rest is True or "string" in self._types_of(rest):
+            if isinstance(m, str):  # strings as a regex, no schema: intersected with the rest's strings
+                strings = self.compile(rest, ptr, types & t)
+                if strings == _STRING:  # the rest does not constrain strings
                     parts.append(m)
+                elif strings is not None:
+                    parts.append(self._intersection(strings, m, "not", kwp))
                 continue
             merged, mp = self._merge(rest, ptr, m, kwp, [])
             parts.append(self.compile(merged, mp, types & t))
@@ -2209,6 +2353,11 @@ class _Lowering:
                 bound = int(v) + (1 if kw.startswith("max") else -1)
                 if bound >= 0:
                     out.append((syn({flip: bound}, kw), frozenset({t})))
+            elif kw in ("pattern", _MORE_PATTERNS):
+                for pat, pat_ptr in [(v, self._kwp(x, xp, kw))] if kw == "pattern" else v:
+                    unmatched = self._unmatched(pat, pat_ptr)
+                    if unmatched is not None:  # None: the pattern matches every string
+                        out.append((unmatched, frozenset({"string"})))
             elif kw == "not":
                 out.append((v, _ALL))
             elif kw == "contains" and not {"minContains", "maxContains"} & set(x):  # no item is valid under v
@@ -2223,6 +2372,23 @@ class _Lowering:
                 self._unsupported("not", self._kwp(x, xp, kw), "the negation of %r" % kw)
                 out.append((True, _ALL))
         return out
+
+    def _unmatched(self, pat: str, kwp: str) -> str | None:
+        """The strings the ECMA pattern ``pat`` does not match: the canonical strings of BMP characters
+        less those it matches in ECMAScript or in Python (a difference of automata)."""
+        try:
+            matched = pattern_to_regex(pat, mode="super")[0]
+        except _PatSyntax as e:
+            raise self._malformed(kwp, "invalid regular expression %r: %s" % (pat, e)) from None
+        except _PatUnsupported as e:
+            self._unsupported("not", kwp, "%s in %r" % (e, pat))
+            return _STRING
+        if matched is None:
+            return _BMP_STRING
+        return self._automaton(
+            ("unmatched", matched),
+            lambda: dfa_ops.difference(self._regex_dfa(_BMP_STRING), self._regex_dfa('"' + matched + '"')),
+            "not", kwp, _STRING)
 
     def _negate_values(self, values: list[Any], kwp: str) -> list[tuple[Any, frozenset]]:
         """Every value but ``values``: whole types none of them has, the other boolean, strings but
@@ -2384,10 +2550,9 @@ class _Lowering:
             p = _to_fraction(s["multipleOf"]).numerator
             if p != 1:
                 lo, hi = bounds
-                got = self._multiples(s, ptr, Fraction(p), None if lo is None else Fraction(lo),
-                                      None if hi is None else Fraction(hi), fraction=False, nonint=False)
-                if got is not _MISSING:
-                    return got
+                return self._multiples(s, ptr, Fraction(p), None if lo is None else Fraction(lo),
+                                       None if hi is None else Fraction(hi), fraction=False, nonint=False,
+                                       within=integer_range_regex(lo, hi))
         return integer_range_regex(*bounds)
 
     def _number(self, s: dict, ptr: str, nonint_only: bool) -> str | None:
@@ -2395,10 +2560,8 @@ class _Lowering:
                    if kw in s and not isinstance(s[kw], bool)]
         step = _to_fraction(s["multipleOf"]) if "multipleOf" in s else None
         if not bounded and step is not None:
-            got = self._multiples(s, ptr, step, None, None, fraction=True, nonint=nonint_only)
-            if got is not _MISSING:
-                return got
-            step = None
+            return self._multiples(s, ptr, step, None, None, fraction=True, nonint=nonint_only,
+                                   within=_NONINT if nonint_only else decimal_range_regex(None, None))
         if not bounded:
             return _NONINT if nonint_only else _NUMBER
         if nonint_only:
@@ -2446,19 +2609,20 @@ class _Lowering:
             places = _decimal_places(step)
             if step * 10**places == 1:  # 0.01: at most two significant fraction digits
                 return decimal_range_regex(lo, hi, places)
-            got = self._multiples(s, ptr, step, None if lo is None else Fraction(lo),
-                                  None if hi is None else Fraction(hi), fraction=True, nonint=False)
-            if got is not _MISSING:
-                return got
+            return self._multiples(s, ptr, step, None if lo is None else Fraction(lo),
+                                   None if hi is None else Fraction(hi), fraction=True, nonint=False,
+                                   within=decimal_range_regex(lo, hi))
         return decimal_range_regex(lo, hi)
 
     def _multiples(self, s: dict, ptr: str, step: Fraction, lo: Fraction | None, hi: Fraction | None,
-                   fraction: bool, nonint: bool) -> Any:
-        """The JSON numbers without exponent (integers unless ``fraction``; non-integral ones only with
-        ``nonint``) that are multiples of ``step`` in [lo, hi] (None: unbounded). Exact when the range
-        holds few multiples (listed), or is bounded on one side by a multiple next to 0 plus a few listed
-        ones; otherwise, or when the regex of the multiples is too large, unsupported (_MISSING)."""
-        kwp = self._kwp(s, ptr, "multipleOf")
+                   fraction: bool, nonint: bool, within: str | None) -> str | None:
+        """The numbers of ``within`` (the regex of the JSON numbers without exponent in [lo, hi], None:
+        unbounded: integers unless ``fraction``; non-integral ones only with ``nonint``) that are
+        multiples of ``step``. A regex when one is small: the range holds few multiples (listed), or is
+        bounded on one side by a multiple next to 0 plus a few listed ones. Otherwise the remainder
+        automaton of ``step`` intersected with ``within``'s: exact for every step and bound."""
+        if within is None:
+            return None
         places = _decimal_places(step)
         k = int(step * 10**places)
 
@@ -2484,69 +2648,83 @@ class _Lowering:
             if first is None and last is None:
                 everyone = unsigned("")
                 return _alt([everyone, negated(everyone)])
-            if first is not None and last is not None:
-                if last - first < cap:
-                    return listed(first, last)
-                detail = "%d multiples of %s between the bounds (at most %d are listed)" % (
-                    last - first + 1, s["multipleOf"], cap)
+            if first is not None and last is not None and last - first < cap:
+                return listed(first, last)
             # one side unbounded: the multiples of one sign, and those listed between the bound and 0
-            elif last is None:
-                if -cap < first <= 1:  # type: ignore[operator]
-                    return _alt([unsigned("nonzero" if first == 1 else ""),
-                                 listed(first, -1) if first < 0 else None])  # type: ignore[operator]
-                detail = ("a lower bound alone is exact only up to the least positive multiple of %s, or down to "
-                          "%d multiples below 0" % (s["multipleOf"], cap - 1))
-            else:
-                if -1 <= last < cap:
-                    return _alt([negated(unsigned("nonzero")), listed(0, last) if last >= 0 else None])
-                detail = ("an upper bound alone is exact only down to the greatest negative multiple of %s, or up "
-                          "to %d multiples above 0" % (s["multipleOf"], cap - 1))
+            if last is None and -cap < first <= 1:  # type: ignore[operator]
+                return _alt([unsigned("nonzero" if first == 1 else ""),
+                             listed(first, -1) if first < 0 else None])  # type: ignore[operator]
+            if first is None and -1 <= last < cap:  # type: ignore[operator]
+                return _alt([negated(unsigned("nonzero")), listed(0, last) if last >= 0 else None])  # type: ignore[operator]
         except _TooLarge:
-            detail = "the regular expression of the multiples of %s would be too large" % s["multipleOf"]
-        self._unsupported("multipleOf", kwp, detail)
-        return _MISSING
+            pass
+        return self._automaton(
+            ("multiples", k, places, fraction, within),
+            lambda: dfa_ops.intersect(_multiples_dfa(k, places, fraction), self._regex_dfa(within)),
+            "multipleOf", self._kwp(s, ptr, "multipleOf"), within)
 
     def _string(self, s: dict, ptr: str) -> str | None:
         min_l = int(s.get("minLength", 0))
         max_l = None if "maxLength" not in s else int(s["maxLength"])
-        body: str | None = None
-        have_body = False
-        plo, phi = 0, None
-        if "pattern" in s:
-            kwp = self._kwp(s, ptr, "pattern")
-            got = self._pattern(s["pattern"], kwp, "pattern")
+        # the languages every string is in: each pattern's and the format's (`format` is asserted, as
+        # validators that check formats do)
+        shapes: list[_Shape] = []
+        for pat, kwp in self._patterns(s, ptr):
+            got = self._pattern(pat, kwp, "pattern")
             if got is not None:
-                body, plo, phi = got
-                have_body = True
-        # `format` is asserted (as validators that check formats do): one we cannot express, or
-        # cannot intersect with a pattern or with length bounds, is refused
+                shapes.append(_Shape(*got, "pattern", kwp, pat))
         if "format" in s:
+            kwp = self._kwp(s, ptr, "format")
             fmt = _FORMATS.get(s["format"])
             if fmt is None:
-                self._unsupported("format", self._kwp(s, ptr, "format"), "format %r" % s["format"])
-            elif have_body:
-                self._unsupported("format", self._kwp(s, ptr, "format"), "format together with pattern")
-            elif min_l > fmt[1] or (max_l is not None and (fmt[2] is None or fmt[2] > max_l)):
-                kw = "minLength" if min_l > fmt[1] else "maxLength"
-                self._unsupported(kw, self._kwp(s, ptr, kw), "%s together with format" % kw)
+                self._unsupported("format", kwp, "format %r" % s["format"])
             else:
-                body, plo, phi = fmt
-                have_body = True
-        if not have_body:
-            if min_l == 0 and max_l is None:
-                return _STRING
-            # counted characters are written canonically (json.dumps escapes): far smaller automata
-            return _seq('"', _rep(_CANON_CHAR, min_l, max_l), '"')
-        if (max_l is not None and max_l < plo) or (phi is not None and min_l > phi):
+                shapes.append(_Shape(*fmt, "format", kwp, None))
+        # counted characters are written canonically (json.dumps escapes): far smaller automata
+        counted = _seq('"', _rep(_CANON_CHAR, min_l, max_l), '"')
+        if not shapes:
+            return _STRING if min_l == 0 and max_l is None else counted
+        lo = max(shape.min_len for shape in shapes)
+        his = [shape.max_len for shape in shapes if shape.max_len is not None]
+        if (counted is None or any(shape.body is None for shape in shapes) or (max_l is not None and max_l < lo)
+                or (his and min_l > min(his))):
             return None
-        if min_l > plo or (max_l is not None and (phi is None or phi > max_l)):
-            kw = "minLength" if min_l > plo else "maxLength"
-            try:
-                body, plo, phi = pattern_to_regex(s["pattern"], min_l, max_l)
-                return _seq('"', body, '"')
-            except _PatUnsupported as e:
-                self._unsupported(kw, self._kwp(s, ptr, kw), "%s %r" % (e, s["pattern"]))
-        return _seq('"', body, '"')
+        lengths_met = any(min_l <= shape.min_len and (max_l is None or (shape.max_len is not None
+                                                                         and shape.max_len <= max_l))
+                          for shape in shapes)
+        if len(shapes) == 1:
+            only = shapes[0]
+            if lengths_met:
+                return '"' + only.body + '"'  # type: ignore[operator]
+            if only.pattern is not None:
+                try:
+                    return _seq('"', pattern_to_regex(only.pattern, min_l, max_l)[0], '"')
+                except _PatUnsupported:
+                    pass  # more than one part of the pattern varies in length: the intersection below
+        # a regex writes no intersection, but the automata of the languages intersect exactly; all of
+        # them write strings canonically, so the same string is the same text in each
+        languages = ['"' + shape.body + '"' for shape in shapes]  # type: ignore[operator]
+        kw, kwp = shapes[-1].kw, shapes[-1].kwp
+        if not lengths_met:
+            languages.append(counted)
+            kw = "minLength" if min_l > lo else "maxLength"
+            kwp = self._kwp(s, ptr, kw)
+
+        def build() -> DFA | None:
+            both: DFA | None = self._regex_dfa(languages[0])
+            for rx in languages[1:]:
+                if both is None:
+                    break
+                both = dfa_ops.intersect(both, self._regex_dfa(rx))
+            return both
+
+        return self._automaton(("strings", *languages), build, kw, kwp, languages[0])
+
+    def _patterns(self, s: dict, ptr: str) -> list[tuple[str, str]]:
+        """Every pattern a string must match, with its pointer: ``pattern`` and those of other allOf
+        parts merged into ``s``."""
+        own = [(s["pattern"], self._kwp(s, ptr, "pattern"))] if "pattern" in s else []
+        return own + list(s.get(_MORE_PATTERNS, ()))
 
     def _pattern(self, pat: str, kwp: str, kw: str) -> tuple[str | None, int, int | None] | None:
         try:
@@ -3059,8 +3237,8 @@ class _Lowering:
                 res = _and3(res, n >= s["minLength"])
             if "maxLength" in s:
                 res = _and3(res, n <= s["maxLength"])
-            if "pattern" in s:
-                res = _and3(res, self._pattern_test(s["pattern"], v, kp("pattern")))
+            for pat, pat_ptr in self._patterns(s, ptr):
+                res = _and3(res, self._pattern_test(pat, v, pat_ptr))
             if "format" in s:
                 f = _FORMATS.get(s["format"])
                 if f is None:
@@ -3185,13 +3363,16 @@ def schema_to_rules(
     max_whitespace: int = 2,
     extra_properties: bool = True,
     property_order: str = "schema",
-) -> list[str | None]:
+) -> list[str | DFA | None]:
     """The grammar of JSON texts valid under ``schema``: one regular expression per rule (Python
     ``re`` syntax, full match), rule 0 for the whole value, for
     :meth:`guidegen.automata.pushdown.Grammar.from_regexes`. Where the language nests without bound
     (a recursive ``$ref``, a value of any type), a rule's regex holds a
     :func:`~guidegen.automata.pushdown.call_marker`; a schema without either lowers to one rule with
-    none. A rule that is None derives no text.
+    none. A rule given as a :class:`~guidegen.automata.dfa.DFA` calls nothing: an intersection or
+    difference of regular languages that no regex writes (a ``pattern`` with length bounds,
+    ``not: {pattern: ...}``, bounded ``multipleOf``...), spliced into the rules that call it. A rule
+    that is None derives no text.
 
     ``schema``: a JSON Schema as a dict or boolean (or its JSON text).
 
@@ -3242,15 +3423,20 @@ def schema_to_rules(
 
 def schema_to_regex(schema: dict | bool | str, **options: Any) -> str:
     """One regular expression (Python ``re`` syntax, for :func:`re.fullmatch`) matching the JSON texts
-    valid under ``schema``, for schemas whose language is regular; ``options`` and errors as in
-    :func:`schema_to_rules`. A schema that nests without bound (a recursive ``$ref``, a value of any
-    type) is context-free: it raises :class:`~guidegen.errors.SchemaError` (use :func:`schema_to_rules`
-    or :class:`JSONSchemaCompiler`, which run its grammar)."""
+    valid under ``schema``; ``options`` and errors as in :func:`schema_to_rules`. A schema that nests
+    without bound (a recursive ``$ref``, a value of any type) is context-free, and one that needs an
+    intersection or difference of automata (a ``pattern`` with length bounds...) has no regex written:
+    both raise :class:`~guidegen.errors.SchemaError` (use :func:`schema_to_rules` or
+    :class:`JSONSchemaCompiler`)."""
     rules = schema_to_rules(schema, **options)
-    if len(rules) > 1:
+    if any(isinstance(r, str) or r is None for r in rules[1:]):
         raise SchemaError("the schema nests without bound (a recursive $ref or a value of any type): its "
                           "language is context-free, not regular; use schema_to_rules or JSONSchemaCompiler")
-    assert rules[0] is not None
+    if len(rules) > 1:
+        raise SchemaError("the schema needs an intersection or difference of automata (a pattern with length "
+                          "bounds or a format, not: {pattern}, bounded multipleOf...), which no regular expression "
+                          "here writes; use schema_to_rules or JSONSchemaCompiler")
+    assert isinstance(rules[0], str)
     return rules[0]
 
 
@@ -3317,8 +3503,8 @@ def _parser_for(spec: Any) -> Callable[[str], Any]:
 
 
 class JSONSchemaCompiler:
-    """The ``"schema"`` constraint compiler: JSON Schema / pydantic model / type hint → a DFA constraint,
-    or a pushdown constraint when the schema nests without bound."""
+    """The ``"schema"`` constraint compiler: JSON Schema / pydantic model / type hint → a DFA constraint
+    (rules given as automata spliced in), or a pushdown constraint when the schema nests without bound."""
 
     kind = "schema"
 
@@ -3328,9 +3514,12 @@ class JSONSchemaCompiler:
         :func:`schema_to_rules`)."""
         schema = schema_from_python(spec)
         rules = schema_to_rules(schema, lenient=lenient, whitespace=whitespace, **options)
-        if len(rules) == 1:
-            assert rules[0] is not None
-            return DFAConstraint(compile_regex(rules[0]), vocab, parse=_parser_for(spec))
+        root = rules[0]
+        assert isinstance(root, str)
+        automata = {k: r for k, r in enumerate(rules) if isinstance(r, DFA)}
+        if len(automata) == len(rules) - 1:  # regular: the automata spliced into the root's, no pushdown
+            dfa = dfa_ops.splice(compile_regex(root, call_markers=bool(automata)), automata)
+            return DFAConstraint(dfa, vocab, parse=_parser_for(spec))
         try:
             grammar = Grammar.from_regexes(rules, vocab_fingerprint=vocab.fingerprint)
         except GrammarError as e:

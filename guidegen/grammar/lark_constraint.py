@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
+from ..automata.dfa import DFA
 from ..automata.pushdown import Grammar, PushdownConstraint, call_marker
 from ..errors import ConstraintError, GrammarError
 from ..vocab import Vocabulary
@@ -23,8 +24,10 @@ def _placeholder(k: int) -> str:
     return "\U0010fffe" + chr(0x100000 + k) + "\U0010fffe"
 
 
-def _shift_markers(rule: str | None, offset: int) -> str | None:
-    return None if rule is None else _MARKER.sub(lambda m: call_marker(ord(m.group()) - 0xD800 + offset), rule)
+def _shift_markers(rule: str | DFA | None, offset: int) -> str | DFA | None:
+    if not isinstance(rule, str):  # no text, or an automaton, which calls nothing
+        return rule
+    return _MARKER.sub(lambda m: call_marker(ord(m.group()) - 0xD800 + offset), rule)
 
 
 class LarkCompiler:
@@ -59,12 +62,12 @@ class LarkCompiler:
         externals = self._externals(options.get("schemas") or {}, options.get("regexes") or {})
         definitions = "".join(f'\n{name}: "{_placeholder(k)}"' for k, (name, _) in enumerate(externals))
         lowered = lower_lark(spec + definitions, str(options.get("start", "start")))
-        rules: list[str | None] = list(lowered.rules)
+        rules: list[str | DFA | None] = list(lowered.rules)
         names = list(lowered.names)
         for k, (name, sub) in enumerate(externals):
             offset = len(rules)
             here = re.escape(_placeholder(k))
-            rules = [None if r is None else re.sub(here, call_marker(offset), r) for r in rules]
+            rules = [re.sub(here, call_marker(offset), r) if isinstance(r, str) else r for r in rules]
             rules += [_shift_markers(r, offset) for r in sub]
             names += [name] + [f"{name} (part {i})" for i in range(1, len(sub))]
         grammar = Grammar.from_regexes(rules, names, vocab_fingerprint=vocab.fingerprint,
@@ -72,12 +75,12 @@ class LarkCompiler:
         return PushdownConstraint(grammar, vocab)
 
     @staticmethod
-    def _externals(schemas: Mapping[str, Any], regexes: Mapping[str, str]) -> list[tuple[str, list[str | None]]]:
+    def _externals(schemas: Mapping[str, Any], regexes: Mapping[str, str]) -> list[tuple[str, list[str | DFA | None]]]:
         """``[(rule name, its rules)]`` for the rules defined outside the grammar."""
         both = set(schemas) & set(regexes)
         if both:
             raise GrammarError(f"rule(s) {sorted(both)} defined both by a schema and by a regex")
-        out: list[tuple[str, list[str | None]]] = []
+        out: list[tuple[str, list[str | DFA | None]]] = []
         for name, source in [*schemas.items(), *regexes.items()]:
             if not isinstance(name, str) or not _RULE_NAME.fullmatch(name):
                 raise GrammarError(f"{name!r} is not a Lark rule name (lower-case letters, digits and _)")
