@@ -26,6 +26,12 @@ _WORK = 1 << 16
 _SEEN = 1 << 12  # hash slots for the configurations of one trie node (a power of two)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _slot(state, parent):
+    """Where the configuration ``(state, parent frame)`` starts probing the closure's hash table."""
+    return ((state * 0x9E3779B1 + parent * 0x85EBCA77) >> 7) & (_SEEN - 1)
+
+
 @njit(cache=True, nogil=True)
 def _closure(accept, call_off, call_rule, call_ret, rule_start, ps, pp, pool_top, cfg, cfg_top, work, wtop, seen_gen,
              seen_at, gen):
@@ -44,7 +50,7 @@ def _closure(accept, call_off, call_rule, call_ret, rule_start, ps, pp, pool_top
         c = work[wtop]
         s = ps[c]
         par = pp[c]
-        h = ((s * 0x9E3779B1 + par * 0x85EBCA77) >> 7) & (_SEEN - 1)
+        h = _slot(s, par)
         dup = False
         while seen_gen[h] == gen:
             o = cfg[seen_at[h]]
@@ -126,23 +132,24 @@ def walk_stack(
     pmark = np.empty(max_depth + 1, dtype=np.int64)
     n_pops = 0
     n_starts = start_nodes.shape[0]
+    # the start configurations, closed once: cfg[:n_start], frames below start_pool, never overwritten
+    work[0] = k - 1
+    gen += 1
+    start_pool, n_start, start_popped = _closure(accept, call_off, call_rule, call_ret, rule_start, ps, pp, k,
+                                                 cfg[:_SEEN // 2], 0, work, 1, seen_gen, seen_at, gen)
+    if start_pool == OVERFLOW:
+        return OVERFLOW
     j = 0  # the next start node not reached yet
     while j < n_starts:
         n = start_nodes[j]
         j += 1
-        work[0] = k - 1
-        gen += 1
-        pool_top, cfg_top, popped = _closure(accept, call_off, call_rule, call_ret, rule_start, ps, pp, k,
-                                             cfg[:_SEEN // 2], 0, work, 1, seen_gen, seen_at, gen)
-        if pool_top == OVERFLOW:
-            return OVERFLOW
-        if popped and record_pops:
+        if start_popped and record_pops:
             pops[n_pops] = n
             n_pops += 1
         d0 = 0 if n == lo else (nodes[n] >> 8) & 0xFF
         rlo[d0] = 0
-        rhi[d0] = cfg_top
-        pmark[d0] = pool_top
+        rhi[d0] = n_start
+        pmark[d0] = start_pool
         end = hi if n == lo else lo + ((nodes[n] >> 16) & 0xFFFFFF)
         i = n + 1
         while i < end:
@@ -179,16 +186,27 @@ def walk_stack(
                     i = sub_end
                 continue
             if sub_end > i + 1:
-                if starts_here:
-                    work[wtop] = k - 1
-                    wtop += 1
                 r0 = cfg_top
                 gen += 1
-                level = cfg[:min(cfg.shape[0], cfg_top + _SEEN // 2)]
+                level = cfg[:min(cfg.shape[0], r0 + _SEEN // 2)]
+                if starts_here:  # the start configurations join, closed already
+                    if r0 + n_start > level.shape[0]:
+                        return OVERFLOW
+                    for q in range(n_start):
+                        c = cfg[q]
+                        h = _slot(ps[c], pp[c])
+                        while seen_gen[h] == gen:
+                            h = (h + 1) & (_SEEN - 1)
+                        seen_gen[h] = gen
+                        seen_at[h] = cfg_top
+                        cfg[cfg_top] = c
+                        cfg_top += 1
                 pool_top, cfg_top, popped = _closure(accept, call_off, call_rule, call_ret, rule_start, ps, pp,
                                                      pool_top, level, cfg_top, work, wtop, seen_gen, seen_at, gen)
                 if pool_top == OVERFLOW:
                     return OVERFLOW
+                if starts_here and start_popped:
+                    popped = True
                 if popped and record_pops:
                     pops[n_pops] = i
                     n_pops += 1
