@@ -108,16 +108,49 @@ def _product(ta, acc_a, tb, acc_b, cls, k, keep_b_dead, max_states):
     return _k.OK, table[:n], acc[:n], n
 
 
-def _byte_classes(*tables: np.ndarray) -> tuple[np.ndarray, int]:
-    """Bytes no table tells apart share a class (``cls[byte]``, numbered by first byte)."""
-    columns = np.concatenate(tables, axis=0).T
-    _, first, inverse = np.unique(columns, axis=0, return_index=True, return_inverse=True)
-    order = np.argsort(np.argsort(first))  # classes numbered in increasing byte order
-    return order[inverse.reshape(-1)].astype(np.int32), int(first.shape[0])
+@njit(cache=True, nogil=True)
+def _column_hashes(table, h):
+    """Mix every column of ``table`` into ``h[byte]`` (row by row: the table's own memory order)."""
+    for s in range(table.shape[0]):
+        for byte in range(256):
+            h[byte] = h[byte] * np.int64(1000003) + np.int64(table[s, byte] + 2)
+
+
+@njit(cache=True, nogil=True)
+def _same_columns(table, x, y):
+    for s in range(table.shape[0]):
+        if table[s, x] != table[s, y]:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _classes_of(ta, tb, cls):
+    """``cls[byte]``: the class of ``byte``, bytes whose columns are equal in both tables sharing one,
+    numbered by first byte; returns the number of classes. Hashes pick the candidate, a column
+    comparison decides (a collision only costs a new class check)."""
+    h = np.zeros(256, dtype=np.int64)
+    _column_hashes(ta, h)
+    _column_hashes(tb, h)
+    rep = np.empty(256, dtype=np.int64)  # the first byte of each class
+    k = 0
+    for byte in range(256):
+        cls[byte] = -1
+        for c in range(k):
+            r = rep[c]
+            if h[r] == h[byte] and _same_columns(ta, r, byte) and _same_columns(tb, r, byte):
+                cls[byte] = c
+                break
+        if cls[byte] < 0:
+            rep[k] = byte
+            cls[byte] = k
+            k += 1
+    return k
 
 
 def _combine(a: DFA, b: DFA, keep_b_dead: bool, max_states: int, what: str) -> DFA | None:
-    cls, k = _byte_classes(a.transitions, b.transitions)
+    cls = np.empty(256, dtype=np.int32)
+    k = _classes_of(a.transitions, b.transitions, cls)
     status, table, acc, n = _product(a.transitions, a.accepting, b.transitions, b.accepting, cls, np.int64(k),
                                      keep_b_dead, np.int64(max_states))
     if status == _k.TOO_MANY_STATES:
