@@ -65,17 +65,17 @@ class Grammar:
         if not dfas:
             raise GrammarError("a grammar needs at least one rule")
         self.names = list(names) if names is not None else [f"rule {k}" for k in range(len(dfas))]
-        offsets = np.cumsum([0] + [d.n_states for d in dfas])
-        self.rule_start = offsets[:-1].astype(np.int32)
-        trans = np.concatenate([d.transitions for d in dfas]).astype(np.int32)
-        for r in range(len(dfas)):
-            block = trans[offsets[r]:offsets[r + 1]]
-            block[block >= 0] += offsets[r]
-        accept = np.concatenate([d.accepting for d in dfas]).astype(np.bool_)
+        sizes = [d.n_states for d in dfas]
+        self.rule_start = np.cumsum([0] + sizes[:-1]).astype(np.int32)
+        trans = np.concatenate([d.transitions for d in dfas], dtype=np.int32)
+        # each rule's targets moved to where its states start
+        np.add(trans, np.repeat(self.rule_start, sizes)[:, None], out=trans, where=trans >= 0)
+        accept = np.concatenate([d.accepting for d in dfas], dtype=np.bool_)
         calls = _extract_calls(trans, self.rule_start, self.names)
         trans[:, MARKER_BYTE:] = -1
-        calls = _trim(trans, accept, calls, self.rule_start, self.names)
-        self._set_tables(trans, accept, calls)
+        arrays = _call_arrays(calls)
+        kept = _trim(trans, accept, calls, arrays, self.rule_start, self.names)
+        self._set_tables(trans, accept, kept, arrays if kept is calls else None)
         self._check_left_recursion()
 
     # construction ----------------------------------------------------------------------------------
@@ -105,10 +105,12 @@ class Grammar:
         no_text = DFA(np.full((1, 256), -1, dtype=np.int32), np.zeros(1, dtype=np.bool_))
         return cls([no_text if d is None else d for d in splice_rules(dfas, automata)], names)
 
-    def _set_tables(self, trans: np.ndarray, accept: np.ndarray, calls: list[list[tuple[int, int]]]) -> None:
+    def _set_tables(self, trans: np.ndarray, accept: np.ndarray, calls: list[list[tuple[int, int]]],
+                    arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
+        """``arrays``: ``_call_arrays(calls)``, where the caller has it already."""
         self.trans = trans
         self.accept = accept
-        self.call_off, self.call_rule, self.call_ret = _call_arrays(calls)
+        self.call_off, self.call_rule, self.call_ret = arrays if arrays is not None else _call_arrays(calls)
         self.calls = [tuple(cs) for cs in calls]
         for a in (self.trans, self.accept, self.call_off, self.call_rule, self.call_ret, self.rule_start):
             a.setflags(write=False)
@@ -220,35 +222,38 @@ class Grammar:
 def _extract_calls(trans: np.ndarray, rule_start: np.ndarray, names: Sequence[str]) -> list[list[tuple[int, int]]]:
     """Call edges ``(rule, resume state)`` per state, read off the marker byte pairs."""
     n_rules = len(rule_start)
-    calls: list[list[tuple[int, int]]] = [[] for _ in range(trans.shape[0])]
     src, first = np.nonzero(trans[:, MARKER_BYTE:] >= 0)
-    for g, f in zip(src.tolist(), first.tolist()):
-        mid = trans[g, MARKER_BYTE + f]
-        for x in np.flatnonzero(trans[mid] >= 0).tolist():
-            rule = (f << 8) | x
-            if rule >= n_rules:
-                caller = names[int(np.searchsorted(rule_start, g, side="right")) - 1]
-                raise GrammarError(f"{caller} calls rule {rule}, but the grammar has {n_rules} rules")
-            calls[g].append((rule, int(trans[mid, x])))
+    mid = trans[src, MARKER_BYTE + first]
+    edge, second = np.nonzero(trans[mid] >= 0)
+    callers, rules, rets = src[edge], (first[edge] << 8) | second, trans[mid[edge], second]
+    unknown = np.flatnonzero(rules >= n_rules)
+    if len(unknown):
+        g, rule = int(callers[unknown[0]]), int(rules[unknown[0]])
+        caller = names[int(np.searchsorted(rule_start, g, side="right")) - 1]
+        raise GrammarError(f"{caller} calls rule {rule}, but the grammar has {n_rules} rules")
+    calls: list[list[tuple[int, int]]] = [[] for _ in range(trans.shape[0])]
+    for g, rule, ret in zip(callers.tolist(), rules.tolist(), rets.tolist()):
+        calls[g].append((rule, ret))
     return calls
 
 
 def _call_arrays(calls: list[list[tuple[int, int]]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The call edges as CSR arrays ``(call_off, call_rule, call_ret)``."""
     off = np.zeros(len(calls) + 1, dtype=np.int32)
-    off[1:] = np.cumsum([len(c) for c in calls])
-    rule = np.array([j for cs in calls for j, _ in cs], dtype=np.int32)
-    ret = np.array([r for cs in calls for _, r in cs], dtype=np.int32)
-    return off, rule, ret
+    np.cumsum(np.fromiter(map(len, calls), dtype=np.int32, count=len(calls)), out=off[1:])
+    edges = np.array([edge for cs in calls for edge in cs], dtype=np.int32).reshape(-1, 2)
+    return off, edges[:, 0].copy(), edges[:, 1].copy()
 
 
-def _trim(trans: np.ndarray, accept: np.ndarray, calls: list[list[tuple[int, int]]], rule_start: np.ndarray,
+def _trim(trans: np.ndarray, accept: np.ndarray, calls: list[list[tuple[int, int]]],
+          arrays: tuple[np.ndarray, np.ndarray, np.ndarray], rule_start: np.ndarray,
           names: Sequence[str]) -> list[list[tuple[int, int]]]:
     """Drop calls to rules that derive no text and the states that then cannot complete (in place
-    on ``trans``); returns the calls left. Raises when the start rule derives nothing."""
+    on ``trans``); returns the calls left (``calls`` itself when none is dropped). Raises when the
+    start rule derives nothing. ``arrays``: ``_call_arrays(calls)``."""
     n_rules = len(rule_start)
     productive = np.zeros(n_rules, dtype=np.bool_)
-    off, rule, ret = _call_arrays(calls)
+    off, rule, ret = arrays
     changed = True
     while changed:  # a rule is productive when it completes using productive callees only
         changed = False
