@@ -187,26 +187,39 @@ def walk_stack(
                 continue
             if sub_end > i + 1:
                 r0 = cfg_top
-                gen += 1
-                level = cfg[:min(cfg.shape[0], r0 + _SEEN // 2)]
-                if starts_here:  # the start configurations join, closed already
-                    if r0 + n_start > level.shape[0]:
+                lone = -1  # the one configuration alive, when it can only read bytes (inside a string, a comment)
+                if wtop == 1 and not starts_here:
+                    s = ps[work[0]]
+                    if not accept[s] and call_off[s] == call_off[s + 1]:
+                        lone = work[0]
+                if lone >= 0:
+                    if cfg_top >= cfg.shape[0]:
                         return OVERFLOW
-                    for q in range(n_start):
-                        c = cfg[q]
-                        h = _slot(ps[c], pp[c])
-                        while seen_gen[h] == gen:
-                            h = (h + 1) & (_SEEN - 1)
-                        seen_gen[h] = gen
-                        seen_at[h] = cfg_top
-                        cfg[cfg_top] = c
-                        cfg_top += 1
-                pool_top, cfg_top, popped = _closure(accept, call_off, call_rule, call_ret, rule_start, ps, pp,
-                                                     pool_top, level, cfg_top, work, wtop, seen_gen, seen_at, gen)
-                if pool_top == OVERFLOW:
-                    return OVERFLOW
-                if starts_here and start_popped:
-                    popped = True
+                    cfg[cfg_top] = lone
+                    cfg_top += 1
+                    popped = False
+                else:
+                    gen += 1
+                    level = cfg[:min(cfg.shape[0], r0 + _SEEN // 2)]
+                    if starts_here:  # the start configurations join, closed already
+                        if r0 + n_start > level.shape[0]:
+                            return OVERFLOW
+                        for q in range(n_start):
+                            c = cfg[q]
+                            h = _slot(ps[c], pp[c])
+                            while seen_gen[h] == gen:
+                                h = (h + 1) & (_SEEN - 1)
+                            seen_gen[h] = gen
+                            seen_at[h] = cfg_top
+                            cfg[cfg_top] = c
+                            cfg_top += 1
+                    pool_top, cfg_top, popped = _closure(accept, call_off, call_rule, call_ret, rule_start, ps, pp,
+                                                         pool_top, level, cfg_top, work, wtop, seen_gen, seen_at,
+                                                         gen)
+                    if pool_top == OVERFLOW:
+                        return OVERFLOW
+                    if starts_here and start_popped:
+                        popped = True
                 if popped and record_pops:
                     pops[n_pops] = i
                     n_pops += 1
