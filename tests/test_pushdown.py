@@ -10,8 +10,9 @@ import random
 import numpy as np
 import pytest
 
+from guidegen.automata import pushdown
 from guidegen.automata.pushdown import Grammar, PushdownConstraint, call_marker
-from guidegen.errors import GrammarError, RegexError
+from guidegen.errors import ConstraintError, GrammarError, RegexError
 from guidegen.masks import unpack_bitmask
 
 STRING = r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"'
@@ -82,6 +83,25 @@ def test_masks_equal_brute_force_ambiguous_and_nullable(asset_vocabulary) -> Non
     assert all(grammar.matches(t) for t in texts)
     assert not any(grammar.matches(t) for t in ["abxab", "abbx", "xyy", ""])
     assert_masks_exact(grammar, vocab, texts, cuts_per_text=5)
+
+
+@pytest.mark.assets
+def test_a_walk_too_wide_for_its_scratch_areas_is_retried_larger(asset_vocabulary, monkeypatch) -> None:
+    """Nested optional calls on "=" runs (tokens of up to 64 "=") overflow the smallest scratch
+    areas; the retry at a larger scale gives the exact mask, and an exponentially ambiguous grammar
+    that no scale holds raises a clear error."""
+    vocab = asset_vocabulary("smollm2")
+    one = call_marker(1)
+    grammar = Grammar.from_regexes([one, "=(?:" + one + ")?=?"])
+    monkeypatch.setattr(pushdown, "_WALK_SCALES", (0,))
+    with pytest.raises(ConstraintError, match="too ambiguous"):
+        PushdownConstraint(grammar, vocab).fill(grammar.start(), np.zeros(vocab.bitmask_width, dtype=np.int32))
+    monkeypatch.setattr(pushdown, "_WALK_SCALES", (0, 3))
+    assert_masks_exact(grammar, vocab, ["=" * 70], cuts_per_text=3)
+    monkeypatch.undo()
+    explosive = Grammar.from_regexes(["(?:" + one + ")*", "(?:=|==)(?:" + one + ")?"])
+    with pytest.raises(ConstraintError, match="too ambiguous"):
+        PushdownConstraint(explosive, vocab).fill(explosive.start(), np.zeros(vocab.bitmask_width, dtype=np.int32))
 
 
 @pytest.mark.assets

@@ -295,6 +295,11 @@ def _nullable_end(accept: np.ndarray, calls: list[list[tuple[int, int]]], rule_s
 DEFAULT_MAX_MEMO = 4096
 
 
+# walk_stack's scratch areas: 2**6 times the kernel's base sizes (a 1M-frame pool), then 8x and 64x
+# that (a walk that overflowed has OR-ed only allowed tokens into the row)
+_WALK_SCALES = (6, 9, 12)
+
+
 class PushdownConstraint:
     """A :class:`Grammar` applied to a :class:`~guidegen.vocab.Vocabulary` (the Constraint protocol).
 
@@ -354,14 +359,15 @@ class PushdownConstraint:
         g = self.grammar
         lo, hi = idx.trie_bounds[trie], idx.trie_bounds[trie + 1]
         pops = np.empty(hi - lo if record_pops else 0, dtype=np.int64)
-        n = kernels.walk_stack(
-            g.trans, g.accept, g.call_off, g.call_rule, g.call_ret, g.rule_start,
-            np.asarray(stack, dtype=np.int32), start_nodes, record_pops, idx.nodes, lo, hi,
-            idx.multi_nodes, idx.multi_off, idx.multi_ids, idx.max_depth, words, pops,
-        )
-        if n == kernels.OVERFLOW:
-            raise ConstraintError(f"the grammar is too ambiguous to compute a token mask ({g!r})")
-        return pops[:n].copy()
+        for scale in _WALK_SCALES:  # an ambiguous grammar's wide walk retried with room for it
+            n = kernels.walk_stack(
+                g.trans, g.accept, g.call_off, g.call_rule, g.call_ret, g.rule_start,
+                np.asarray(stack, dtype=np.int32), start_nodes, record_pops, idx.nodes, lo, hi,
+                idx.multi_nodes, idx.multi_off, idx.multi_ids, idx.max_depth, words, pops, np.int64(scale),
+            )
+            if n != kernels.OVERFLOW:
+                return pops[:n].copy()
+        raise ConstraintError(f"the grammar is too ambiguous to compute a token mask ({g!r})")
 
     def inner_mask(self, state: int) -> tuple[np.ndarray, np.ndarray, int]:
         """What a frame in ``state`` reads without completing its rule: (a read-only row; the trie

@@ -18,46 +18,47 @@ from numba import njit
 
 from .kernels import mark_node_tokens
 
-OVERFLOW = -1  # a scratch area ran out: the grammar is too ambiguous for one walk
+OVERFLOW = -1  # a scratch area ran out: walk again with larger ones (``scale``)
 
-_POOL = 1 << 20
-_CONFIGS = 1 << 18
-_WORK = 1 << 16
-_SEEN = 1 << 12  # hash slots for the configurations of one trie node (a power of two)
+# scratch sizes at scale 0; scale s multiplies each by 2**s
+_POOL = 1 << 14
+_CONFIGS = 1 << 12
+_WORK = 1 << 10
+_SEEN = 1 << 6  # hash slots for the configurations of one trie node (a power of two)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _slot(state, parent):
+def _slot(state, parent, mask):
     """Where the configuration ``(state, parent frame)`` starts probing the closure's hash table."""
-    return ((state * 0x9E3779B1 + parent * 0x85EBCA77) >> 7) & (_SEEN - 1)
+    return ((state * 0x9E3779B1 + parent * 0x85EBCA77) >> 7) & mask
 
 
 @njit(cache=True, nogil=True)
 def _closure(accept, call_off, call_rule, call_ret, rule_start, ps, pp, pool_top, cfg, cfg_top, work, wtop, seen_gen,
-             seen_at, gen):
+             seen_at, gen, mask):
     """Expand the configurations ``work[:wtop]`` (frames in the pool) by calls and returns until
     none is new, appending each distinct one to ``cfg`` from ``cfg_top``. Returns
     ``(pool_top, cfg_top, bottom_popped)``, or ``pool_top = OVERFLOW``. ``bottom_popped``: the
     walk's bottom frame completed (its rule may end here).
 
     ``seen_gen``/``seen_at``: a hash table of the configurations added, its entries valid where
-    ``seen_gen`` is ``gen`` (a number no other call used), so that nothing needs clearing. The
-    caller passes ``cfg`` cut to ``_SEEN // 2`` entries past ``cfg_top``: a table at most half full
-    keeps probes short (and finite)."""
+    ``seen_gen`` is ``gen`` (a number no other call used), so that nothing needs clearing; ``mask``:
+    its size less one. The caller passes ``cfg`` cut to half the table's size past ``cfg_top``: a
+    table at most half full keeps probes short (and finite)."""
     popped = False
     while wtop > 0:
         wtop -= 1
         c = work[wtop]
         s = ps[c]
         par = pp[c]
-        h = _slot(s, par)
+        h = _slot(s, par, mask)
         dup = False
         while seen_gen[h] == gen:
             o = cfg[seen_at[h]]
             if ps[o] == s and pp[o] == par:
                 dup = True
                 break
-            h = (h + 1) & (_SEEN - 1)
+            h = (h + 1) & mask
         if dup:
             continue
         if cfg_top >= cfg.shape[0]:
@@ -106,21 +107,24 @@ def walk_stack(
     max_depth,  # int64: at least the trie's depth
     words,  # uint32[W]: allowed tokens are OR-ed in; must hold the trie's sink bit
     pops,  # int64[...]: out, the trie nodes after which the bottom frame can complete
+    scale,  # int64: scratch areas 2**scale times the base sizes
 ):
     """OR into ``words`` every token that the configuration ``stack``, starting at some start node
     (``lo``, the root: every token), can read to its end (calls and returns included; completing
     the bottom frame ends the text). Returns the number of pop nodes written to ``pops`` (only
-    with ``record_pops``), or ``OVERFLOW``.
+    with ``record_pops``), or ``OVERFLOW`` when a scratch area is too small at this ``scale``.
 
     A start node below another one joins the configurations already alive there: the subtrees
     are walked once, however deeply the start nodes nest (a frame that may complete after every
     prefix of a name has as many pop nodes as the trie has name prefixes)."""
-    ps = np.empty(_POOL, dtype=np.int32)
-    pp = np.empty(_POOL, dtype=np.int32)
-    cfg = np.empty(_CONFIGS, dtype=np.int32)
-    work = np.empty(_WORK, dtype=np.int32)
-    seen_gen = np.zeros(_SEEN, dtype=np.int64)
-    seen_at = np.empty(_SEEN, dtype=np.int64)
+    ps = np.empty(_POOL << scale, dtype=np.int32)
+    pp = np.empty(_POOL << scale, dtype=np.int32)
+    cfg = np.empty(_CONFIGS << scale, dtype=np.int32)
+    work = np.empty(_WORK << scale, dtype=np.int32)
+    n_seen = _SEEN << scale
+    mask = n_seen - 1
+    seen_gen = np.zeros(n_seen, dtype=np.int64)
+    seen_at = np.empty(n_seen, dtype=np.int64)
     gen = 0
     k = stack.shape[0]
     for i in range(k):
@@ -136,7 +140,7 @@ def walk_stack(
     work[0] = k - 1
     gen += 1
     start_pool, n_start, start_popped = _closure(accept, call_off, call_rule, call_ret, rule_start, ps, pp, k,
-                                                 cfg[:_SEEN // 2], 0, work, 1, seen_gen, seen_at, gen)
+                                                 cfg[:n_seen // 2], 0, work, 1, seen_gen, seen_at, gen, mask)
     if start_pool == OVERFLOW:
         return OVERFLOW
     j = 0  # the next start node not reached yet
@@ -200,22 +204,22 @@ def walk_stack(
                     popped = False
                 else:
                     gen += 1
-                    level = cfg[:min(cfg.shape[0], r0 + _SEEN // 2)]
+                    level = cfg[:min(cfg.shape[0], r0 + n_seen // 2)]
                     if starts_here:  # the start configurations join, closed already
                         if r0 + n_start > level.shape[0]:
                             return OVERFLOW
                         for q in range(n_start):
                             c = cfg[q]
-                            h = _slot(ps[c], pp[c])
+                            h = _slot(ps[c], pp[c], mask)
                             while seen_gen[h] == gen:
-                                h = (h + 1) & (_SEEN - 1)
+                                h = (h + 1) & mask
                             seen_gen[h] = gen
                             seen_at[h] = cfg_top
                             cfg[cfg_top] = c
                             cfg_top += 1
                     pool_top, cfg_top, popped = _closure(accept, call_off, call_rule, call_ret, rule_start, ps, pp,
                                                          pool_top, level, cfg_top, work, wtop, seen_gen, seen_at,
-                                                         gen)
+                                                         gen, mask)
                     if pool_top == OVERFLOW:
                         return OVERFLOW
                     if starts_here and start_popped:
@@ -273,7 +277,8 @@ def warmup() -> None:
     pops = np.zeros(2, dtype=np.int64)
     walk_stack(trans, accept, np.zeros(3, dtype=np.int32), i32, i32, np.zeros(1, dtype=np.int32),
                np.zeros(1, dtype=np.int32), np.zeros(1, dtype=np.int64), True, nodes, np.int64(0), np.int64(2),
-               np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64), i32, np.int64(depth), words, pops)
+               np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64), i32, np.int64(depth), words, pops,
+               np.int64(0))
     reachable(trans, np.zeros(3, dtype=np.int32), i32, i32, np.int64(0), np.zeros(1, dtype=np.bool_))
 
 
