@@ -44,7 +44,7 @@ except ImportError:  # pragma: no cover - Python 3.10
     import sre_constants as _c  # type: ignore[no-redef]
     import sre_parse as _p  # type: ignore[no-redef]
 
-__all__ = ["compile_regex", "DEFAULT_MAX_STATES", "warmup"]
+__all__ = ["compile_regex", "DEFAULT_MAX_STATES", "hashable_item", "item_code_points", "warmup"]
 
 DEFAULT_MAX_STATES = 200_000
 """Largest DFA (states before minimization) :func:`compile_regex` builds before giving up."""
@@ -221,8 +221,9 @@ def _plain_class(items, ascii_only: bool) -> tuple[tuple[int, int], ...]:
 
 
 @lru_cache(maxsize=4096)
-def _charset(op, av_key, flags: int) -> tuple[tuple[int, int], ...]:
-    """Code points matched by one single-character item under ``flags``."""
+def item_code_points(op, av_key, flags: int) -> tuple[tuple[int, int], ...]:
+    """Code points matched by one single-character item of ``re``'s parse tree (``av_key``: its
+    argument, class lists through :func:`hashable_item`) under ``flags``."""
     av = av_key
     ascii_only = bool(flags & _F_ASCII)
     if op is _ANY:
@@ -245,8 +246,8 @@ def _charset(op, av_key, flags: int) -> tuple[tuple[int, int], ...]:
     return normalize(list(subtract(plain, cased_ranges)) + hits)
 
 
-def _freeze(av):
-    """Hashable form of a class item list (for the charset cache)."""
+def hashable_item(av):
+    """Hashable form of a class item list of ``re``'s parse tree (for the code-point cache)."""
     if isinstance(av, list):
         return tuple((op, tuple(x) if isinstance(x, list) else x) for op, x in av)
     return av
@@ -326,8 +327,8 @@ class _Lowerer:
         """Emit ``op``; returns the number of fragments emitted (0 for an anchor, else 1)."""
         ops = self.ops
         if op is _LITERAL or op is _NOT_LITERAL or op is _ANY or op is _IN:
-            key = _freeze(av) if op is _IN else av
-            ranges = _charset(op, key, flags & (_F_IGNORECASE | _F_DOTALL | _F_ASCII))
+            key = hashable_item(av) if op is _IN else av
+            ranges = item_code_points(op, key, flags & (_F_IGNORECASE | _F_DOTALL | _F_ASCII))
             ops += (_k.OP_SET, len(self.pool), len(ranges))
             pool = self.pool
             for lo, hi in ranges:

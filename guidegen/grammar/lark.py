@@ -58,7 +58,7 @@ from ..automata.codepoints import MAX_CODE_POINT, CodePoints, complement, subtra
 from ..automata.constraint import cached_compile_regex
 from ..automata.dfa import DFA
 from ..automata.pushdown import call_marker
-from ..automata.regex import _charset, _freeze, compile_regex
+from ..automata.regex import compile_regex, hashable_item, item_code_points
 from ..errors import GrammarError, RegexError
 
 try:  # Python 3.11+
@@ -654,7 +654,7 @@ def _items_source(items: list, flags: int) -> str:
 def _item_source(op: object, av: object, flags: int) -> str:
     """One parsed item as a regex atom."""
     if op in (_sre.LITERAL, _sre.NOT_LITERAL, _sre.ANY, _sre.IN):
-        return _class_source(_class_ranges(op, _freeze(av) if op is _sre.IN else av, flags & _CLASS_FLAGS))
+        return _class_source(_class_ranges(op, hashable_item(av) if op is _sre.IN else av, flags & _CLASS_FLAGS))
     if op is _sre.SUBPATTERN:
         _group, add_flags, del_flags, sub = av  # type: ignore[misc]
         return f"(?:{_items_source(sub, (flags | add_flags) & ~del_flags)})"
@@ -679,10 +679,10 @@ def _class_ranges(op: object, key: object, flags: int) -> CodePoints:
     does, scans Unicode's cased characters per class, and a case-insensitive name regex has
     hundreds of classes (most of them alike: memoized)."""
     if flags & _sre.SRE_FLAG_IGNORECASE and (op is _sre.LITERAL or op is _sre.IN):
-        plain = _charset(op, key, flags & ~_sre.SRE_FLAG_IGNORECASE)
+        plain = item_code_points(op, key, flags & ~_sre.SRE_FLAG_IGNORECASE)
         if plain and plain[-1][1] < 0x80:
-            return union(*(_charset(_sre.LITERAL, cp, flags) for lo, hi in plain for cp in range(lo, hi + 1)))
-    return _charset(op, key, flags)
+            return union(*(item_code_points(_sre.LITERAL, cp, flags) for lo, hi in plain for cp in range(lo, hi + 1)))
+    return item_code_points(op, key, flags)
 
 
 @lru_cache(maxsize=4096)
