@@ -20,6 +20,7 @@ from .errors import (
     UnsupportedSchemaError,
     VocabularyError,
 )
+from .grammar.shipped import shipped_grammar, shipped_grammar_names
 from .hookspecs import hookimpl, hookspec
 from .host import Host, default_host
 from .loop import TokenLoop
@@ -52,7 +53,7 @@ __all__ = [
     "MonitorContext", "PluginError", "RegexError", "Rollback", "RowContext", "SamplingParams",
     "SchemaError", "StepReport", "Stop", "TokenLoop", "UnsupportedSchemaError", "Vocabulary",
     "VocabularyError", "compile_constraint", "default_host", "generate", "generate_batch",
-    "hookimpl", "hookspec", "load_model", "make_request", "stream",
+    "hookimpl", "hookspec", "load_model", "make_request", "shipped_grammar", "shipped_grammar_names", "stream",
 ]
 
 

@@ -307,7 +307,12 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 def read_grammar_file(path: str) -> str:
-    """A Lark grammar file's text (errors name the file)."""
+    """A Lark grammar file's text, or a shipped grammar's where ``path`` is one's name and no file
+    (``sql``: see :func:`guidegen.shipped_grammar`); errors name the file."""
+    from .grammar.shipped import shipped_grammar, shipped_grammar_names
+
+    if not Path(path).exists() and path in shipped_grammar_names():
+        return shipped_grammar(path)
     try:
         return Path(path).read_text(encoding="utf-8")
     except OSError as exc:

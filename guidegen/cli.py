@@ -168,7 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--model", default=None, help="local Hugging Face model folder (default: embedded SmolLM2-135M-Instruct)")
     gen.add_argument("--schema", metavar="FILE", help="JSON Schema file the output must satisfy")
     gen.add_argument("--regex", help="regular expression the whole output must match")
-    gen.add_argument("--grammar", metavar="FILE", help="Lark grammar file the output must derive from (start rule)")
+    gen.add_argument("--grammar", metavar="FILE", help="Lark grammar file the output must derive from (start rule), "
+                     "or a shipped grammar's name (json, sql, ...)")
     gen.add_argument("--lenient", action="store_true", help="over-approximate unsupported schema keywords with a warning")
     gen.add_argument("--whitespace", choices=["compact", "flexible"], help="JSON whitespace policy")
     gen.add_argument("--max-tokens", type=int, default=256)
@@ -192,7 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("inputs", nargs="+", metavar="INPUT_FILE", help="text file(s) to check ('-' = stdin)")
     check.add_argument("--schema", metavar="FILE", help="JSON Schema file")
     check.add_argument("--regex", help="regular expression the whole text must match")
-    check.add_argument("--grammar", metavar="FILE", help="Lark grammar file (the text derives from its start rule)")
+    check.add_argument("--grammar", metavar="FILE", help="Lark grammar file (the text derives from its start rule), "
+                       "or a shipped grammar's name")
     check.add_argument("--vocab", required=True, help="vocabulary name: llama3, qwen2, gpt2, smollm2, llama2-spm, mistral-spm, ...")
     check.add_argument("--lenient", action="store_true", help="over-approximate unsupported schema keywords with a warning")
     check.add_argument("--whitespace", choices=["compact", "flexible"], help="JSON whitespace policy")
@@ -212,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     masks.set_defaults(func=_cmd_bench_masks)
     gram = bench_sub.add_parser(
         "grammar", help="a Lark grammar on input texts: mask times and time to first mask, every engine")
-    gram.add_argument("--grammar", required=True, metavar="FILE", help="Lark grammar file")
+    gram.add_argument("--grammar", required=True, metavar="FILE", help="Lark grammar file, or a shipped grammar's name")
     gram.add_argument("--inputs", required=True, metavar="DIR", help="folder of input texts (searched recursively) or one file")
     _engine_options(gram, 120.0, "per engine")
     gram.set_defaults(func=_cmd_bench_grammar)

@@ -177,6 +177,9 @@ def test_check_grammar_accepts_and_rejects(vocab_ready, capsys, tmp_path):
     assert not by_name["bad.txt"]["accepted"] and "not allowed" in by_name["bad.txt"]["error"]
     code, _, err = _run(capsys, ["check", "--grammar", str(tmp_path / "none.lark"), "--vocab", VOCAB, str(tmp_path / "ok2.txt")])
     assert code == 2 and "cannot read grammar file" in err
+    # a shipped grammar by name, as an installed package has no grammars/ folder to point at
+    code, out, _ = _run(capsys, ["check", "--grammar", "arithmetic", "--vocab", VOCAB, "--json", str(tmp_path / "ok2.txt")])
+    assert code == 0 and json.loads(out)["results"][0]["accepted"]
     bad = tmp_path / "bad.lark"
     bad.write_text("start: undefined_rule\n")
     code, _, err = _run(capsys, ["check", "--grammar", str(bad), "--vocab", VOCAB, str(tmp_path / "ok2.txt")])

@@ -26,9 +26,10 @@ from lark import Lark
 from lark.exceptions import LarkError
 from lark.lexer import PatternStr
 
+import guidegen
 from guidegen.automata.pushdown import Grammar, PushdownConstraint
-from guidegen.errors import GrammarError
 from guidegen.automata.regex import compile_regex
+from guidegen.errors import GrammarError
 from guidegen.grammar.lark import _without_flags, lark_to_rules, lower_lark
 
 REPO = Path(__file__).resolve().parents[1]
@@ -531,3 +532,12 @@ def test_grammar_composes_a_recursive_json_schema_and_a_regex(asset_tokenizer, a
         guidegen.compile_constraint(vocab, grammar='start: "x"', regexes={"Foo": "a"})
     with pytest.raises(GrammarError, match="both"):
         guidegen.compile_constraint(vocab, grammar='start: x', regexes={"x": "a"}, schemas={"x": {}})
+
+
+def test_shipped_grammars_are_package_data() -> None:
+    names = guidegen.shipped_grammar_names()
+    assert names == sorted(p.stem for p in GRAMMARS.glob("*.lark"))
+    for name in names:
+        assert guidegen.shipped_grammar(name) == (GRAMMARS / f"{name}.lark").read_text(encoding="utf-8")
+    with pytest.raises(GrammarError, match="no shipped grammar named 'cobol'; shipped: arithmetic, csv"):
+        guidegen.shipped_grammar("cobol")
