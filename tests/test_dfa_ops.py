@@ -65,10 +65,12 @@ def test_splice_equals_the_regex_written_out() -> None:
     assert not (whole.transitions[:, 0xF8:] >= 0).any()
 
 
-def test_splice_refuses_parts_that_call() -> None:
-    host = compile_regex(call_marker(0), call_markers=True)
-    with pytest.raises(ValueError, match="calls a rule itself"):
-        splice(host, {0: compile_regex("x" + call_marker(2), call_markers=True)})
+def test_splice_keeps_the_calls_of_parts_but_refuses_nested_splicing() -> None:
+    host = compile_regex(call_marker(0) + "|y", call_markers=True)
+    spliced = splice(host, {0: compile_regex("x" + call_marker(2), call_markers=True)})
+    assert spliced.fingerprint == compile_regex("x" + call_marker(2) + "|y", call_markers=True).fingerprint
+    with pytest.raises(ValueError, match="calls a rule spliced with it"):
+        splice(host, {0: compile_regex("x" + call_marker(2), call_markers=True), 2: compile_regex("z")})
 
 
 def test_splice_rules_puts_automaton_rules_into_their_callers() -> None:

@@ -36,7 +36,7 @@ import pytest
 
 from guidegen.automata.dfa import DFA
 from guidegen.automata.pushdown import Grammar
-from guidegen.errors import GrammarError, SchemaError, UnsupportedSchemaError
+from guidegen.errors import GrammarError, RegexError, SchemaError, UnsupportedSchemaError
 from guidegen.grammar.json_schema import (
     JSONSchemaCompiler,
     SchemaApproximationWarning,
@@ -298,7 +298,7 @@ def try_compile(schema: Any, **kw: Any) -> Lowered | None:
         return None
     try:
         return Lowered(rules)
-    except GrammarError:  # a rule's automaton is over the state limit: JSONSchemaCompiler refuses it too
+    except (GrammarError, RegexError):  # an automaton over the state limit: JSONSchemaCompiler refuses it too
         return None
 
 
@@ -809,6 +809,72 @@ def test_intersection_only_schema_compiles_to_one_dfa() -> None:
                      ('{"id":"a1","tag":"xy"}', False), ('{"id":"12"}', False)]:
         st = c.new_state()
         assert (all(st.advance(b) for b in text.encode()) and st.is_accepting()) == ok, text
+
+
+def _one_dfa(rules: list, k: int = 0) -> DFA:
+    """A regular schema's rule ``k`` as one automaton: the rules it calls spliced in."""
+    from guidegen.automata import dfa_ops
+    from guidegen.automata.regex import compile_regex
+
+    rule = rules[k]
+    dfa = rule if isinstance(rule, DFA) else compile_regex(rule, call_markers=True)
+    return dfa_ops.splice(dfa, {j: _one_dfa(rules, j) for j in dfa_ops.called_rules(dfa)})
+
+
+_NAME = {"type": "string", "maxLength": 40}
+_ADDRESS = {"type": "object", "properties": {"street": _NAME, "city": _NAME, "zip": {"type": "string", "pattern": "^[0-9]{5}$"},
+                                             "when": {"type": "string", "format": "date-time"}},
+            "required": ["city"], "additionalProperties": False}
+_PERSON = {"type": "object", "additionalProperties": False,
+           "properties": {"name": _NAME, "home": _ADDRESS, "work": _ADDRESS, "aliases": {"type": "array", "items": _NAME},
+                          "visits": {"type": "array", "items": _ADDRESS, "maxItems": 3},
+                          "born": {"type": "string", "format": "date"}}}
+
+
+@pytest.mark.parametrize("schema", [
+    _PERSON,
+    {"type": "array", "items": _PERSON},
+    {"type": "object", "properties": {"a": _PERSON, "b": {"anyOf": [_ADDRESS, {"type": "null"}]}}, "required": ["b"],
+     "additionalProperties": False},
+    {"type": "object", "properties": {f"p{i}": {"type": "string", "maxLength": 255} for i in range(8)},
+     "additionalProperties": False},
+])
+def test_long_values_spliced_as_automata_keep_the_language(schema: dict) -> None:
+    from guidegen.grammar.json_schema import _schema_rules
+
+    spliced, written = _schema_rules(schema), _schema_rules(schema, splice_values=False)
+    assert any(isinstance(r, DFA) for r in spliced) and not any(isinstance(r, DFA) for r in written)
+    assert _one_dfa(spliced).fingerprint == _one_dfa(written).fingerprint
+
+
+def test_spliced_automata_keep_their_calls_to_recursive_rules() -> None:
+    """Values that call a recursive rule are automata too (for JSONSchemaCompiler), with the calls kept."""
+    import random
+
+    from guidegen.automata.dfa_ops import called_rules
+    from guidegen.grammar.json_schema import _schema_rules
+
+    kid = {"type": "object", "additionalProperties": False,
+           "properties": {**{f"n{i}": {"type": "integer"} for i in range(12)}, "where": _ADDRESS, "sub": {"$ref": "#"}}}
+    node = {"type": "object", "additionalProperties": False,
+            "properties": {"name": _NAME, "home": _ADDRESS, "kids": {"type": "array", "items": kid},
+                           "best": {"$ref": "#"}, "tags": {"type": "array", "items": _NAME, "maxItems": 4}}}
+    assert any(isinstance(r, DFA) and called_rules(r) for r in _schema_rules(node, calling_automata=True))
+    compiled = JSONSchemaCompiler().compile(node, _tiny_vocab()).grammar
+    written = Lowered(_schema_rules(node, splice_values=False))
+    assert written.grammar is not None
+    rng = random.Random(7)
+    texts: list[str] = []
+    while len(texts) < 150:
+        try:
+            texts.append(written.sample(rng.randint, max_depth=3))
+        except _TooDeep:
+            pass
+    for text in texts:
+        assert compiled.matches(text), text
+        for cut in {len(text) // 3, len(text) // 2, len(text) - 2}:
+            for mutant in (text[:cut] + text[cut + 1:], text[:cut] + "," + text[cut:], text[:cut] + '"' + text[cut:]):
+                assert compiled.matches(mutant) == written.grammar.matches(mutant), mutant
 
 
 def test_intersection_composes_into_a_lark_grammar() -> None:

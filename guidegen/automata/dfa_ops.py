@@ -318,7 +318,8 @@ def _splice_nfa(host, host_acc, parts, parts_acc, part_start, part_size, part_of
 
 def splice(host: DFA, parts: Mapping[int, DFA], *, max_states: int = DEFAULT_MAX_STATES) -> DFA:
     """``host`` (compiled with call markers) with ``call_marker(k)`` read as ``parts[k]``'s language
-    for every ``k`` in ``parts``; other markers stay calls. Parts must not call anything themselves.
+    for every ``k`` in ``parts``; other markers stay calls. A part may call rules that are not
+    spliced here (those calls are copied with it), but no rule of ``parts``.
 
     >>> from guidegen.automata.pushdown import call_marker
     >>> from guidegen.automata.regex import compile_regex
@@ -329,8 +330,8 @@ def splice(host: DFA, parts: Mapping[int, DFA], *, max_states: int = DEFAULT_MAX
     if not parts:
         return host
     for k, part in parts.items():
-        if (part.transitions[:, _FIRST_MARKER_BYTE:] >= 0).any():
-            raise ValueError(f"the automaton spliced for call {k} calls a rule itself")
+        if (part.transitions[:, _FIRST_MARKER_BYTE:] >= 0).any() and not called_rules(part).isdisjoint(parts):
+            raise ValueError(f"the automaton spliced for call {k} calls a rule spliced with it")
     order = sorted(parts)
     part_of_call = np.full(order[-1] + 1, -1, dtype=np.int32)
     for p, k in enumerate(order):
@@ -360,8 +361,8 @@ def called_rules(dfa: DFA) -> set[int]:
 
 def splice_rules(dfas: Sequence[DFA | None], automata: Mapping[int, DFA]) -> list[DFA | None]:
     """A grammar's rule automata with the rules ``automata`` (built with :func:`intersect` or
-    :func:`difference`, calling nothing) spliced into every rule that calls them and then left out
-    (None), so their text costs no call at run time."""
+    :func:`difference`, or any automaton that calls no rule of ``automata``) spliced into every rule
+    that calls them and then left out (None), so their text costs no call at run time."""
     out = list(dfas)
     for k, dfa in enumerate(out):
         if dfa is None or k in automata:

@@ -1358,7 +1358,11 @@ _MISSING: Any = object()
 _ROOT_BASE = "https://guidegen.invalid/schema.json"
 _MAX_REGEX_CHARS = 20_000_000  # larger regexes are refused (UnsupportedSchemaError)
 _NO_TEXT = DFA(np.full((1, 256), -1, dtype=np.int32), np.zeros(1, dtype=np.bool_))  # a rule deriving nothing
-_RULE_CHARS = 4_000  # a subschema whose regex is longer becomes a rule of its own
+_EMPTY_TEXT = DFA(np.full((1, 256), -1, dtype=np.int32), np.ones(1, dtype=np.bool_))  # a rule deriving ""
+_RULE_CHARS = 4_000  # a subschema whose regex (automata it calls counted as written out) is longer becomes a rule
+_SPLICE_CHARS = 400  # a member value or array item whose regex is longer is an automaton rule, spliced
+_LONG_COUNT = re.compile(r"\{[0-9]*,?[0-9]{2,}\}")  # a count of 10 or more: a short regex, many states
+_MARKERS = re.compile("[\ud800-\udfff]")
 _MAX_ANY_ORDER = 10  # declared properties an object may have in any order (2^n rules)
 _MAX_CONTAINS = 16  # minContains / maxContains counted exactly (a regex repeated that many times)
 _MAX_UNIQUE = 5  # values unique items may be drawn from (every order of every subset: 326 sequences)
@@ -1521,9 +1525,14 @@ for _k in ("minLength", "maxLength", "minItems", "maxItems", "minProperties", "m
 
 
 class _Lowering:
-    def __init__(self, root: Any, *, lenient: bool, ws: str, extra_properties: bool, any_order: bool) -> None:
+    def __init__(self, root: Any, *, lenient: bool, ws: str, extra_properties: bool, any_order: bool,
+                 splice_values: bool = True, calling_automata: bool = False) -> None:
         self.root = root
         self.lenient = lenient
+        # long values as automaton rules (see _spliced); those may call regex rules only when the
+        # rules go straight to Grammar.from_regexes (others renumber the markers of regexes only)
+        self.splice_values = splice_values
+        self.calling_automata = calling_automata
         self.ws = ws
         self.extra_properties = extra_properties
         self.any_order = any_order
@@ -1555,6 +1564,7 @@ class _Lowering:
         self._rule_ids: dict[tuple, int] = {}
         self._pending: list[tuple[int, Callable[[], str | None]]] = []
         self._automata: dict[tuple, str | None] = {}
+        self._written_chars: dict[str, int] = {}  # an automaton rule's marker -> its regex's length
         self._memo: dict[tuple, str | None] = {}
 
     # ---------------------------------------------------------------------------- bookkeeping
@@ -1965,7 +1975,7 @@ class _Lowering:
             kw = next((k for k in kws if isinstance(s, dict) and k in s), "type")
             raise UnsupportedSchemaError(kw, ptr, "the regular expression would be longer than %d characters"
                                          % _MAX_REGEX_CHARS)
-        if rx is not None and len(rx) > _RULE_CHARS and s is not self.root:
+        if rx is not None and self._written_length(rx) > _RULE_CHARS and s is not self.root:
             # a large subschema is a rule of its own, called where it is used: its automaton is
             # compiled once and kept apart, not multiplied into its users' states
             rx = self._call(("large", id(s), types), lambda body=rx: body)
@@ -2076,6 +2086,41 @@ class _Lowering:
             self._automata[key] = None if dfa is None else call_marker(len(self.rules) - 1)
         return self._automata[key]
 
+    def _spliced(self, rx: str) -> str:
+        """``rx`` as the call marker of a rule given as its automaton when ``rx`` is long (a member
+        value, an array item). The regex compiler determinizes every place a regex is written (an
+        optional member is written twice, so are array items, nested values multiply) and only
+        minimization merges the copies; splicing the automaton builds one copy per state the caller
+        returns to, so a large object costs about the size of its automaton. The automaton rules
+        ``rx`` calls are spliced into it, its calls to regex rules (recursion) are kept, if automata
+        may call. ``rx`` stays when its automaton is over the state limit (as its caller's would be)."""
+        if not self.splice_values or (len(rx) <= _SPLICE_CHARS and not _LONG_COUNT.search(rx)):
+            return rx
+        if not self.calling_automata and not all(isinstance(self.rules[ord(m) - 0xD800], DFA)
+                                                 for m in _MARKERS.findall(rx)):
+            return rx
+        key = ("spliced", rx)
+        if key not in self._automata:
+            try:
+                dfa = self._calling_dfa(rx)
+            except RegexError:
+                self._automata[key] = rx
+            else:
+                self.rules.append(dfa)
+                marker = self._automata[key] = call_marker(len(self.rules) - 1)
+                self._written_chars[marker] = self._written_length(rx)
+        return self._automata[key]
+
+    def _calling_dfa(self, rx: str) -> DFA:
+        """The automaton of ``rx`` with the automaton rules it calls spliced in; calls to regex rules stay."""
+        dfa = cached_compile_regex(rx, call_markers=True, disk_cache=False)
+        rules = self.rules
+        return dfa_ops.splice(dfa, {k: rules[k] for k in dfa_ops.called_rules(dfa) if isinstance(rules[k], DFA)})
+
+    def _written_length(self, rx: str) -> int:
+        """The length of ``rx`` with the regexes of the automata it splices written out."""
+        return len(rx) + sum(self._written_chars.get(m, 1) - 1 for m in _MARKERS.findall(rx))
+
     def _intersection(self, a: str, b: str, kw: str, kwp: str) -> str | None:
         """The texts both regexes match (either may call automata), as an automaton rule; lenient
         mode takes ``a`` past the state limit."""
@@ -2086,7 +2131,10 @@ class _Lowering:
         """The automaton of a regex of this lowering with the rules it calls spliced in (``active``:
         the rules being spliced, which may not call themselves). RegexError when a called rule
         recurses or an automaton is too large."""
-        dfa = cached_compile_regex(rx, call_markers=True, disk_cache=False)
+        return self._inlined(cached_compile_regex(rx, call_markers=True, disk_cache=False), active)
+
+    def _inlined(self, dfa: DFA, active: frozenset[int]) -> DFA:
+        """``dfa`` with every rule it calls spliced in, as :meth:`_regex_dfa`."""
         parts: dict[int, DFA] = {}
         for k in dfa_ops.called_rules(dfa):
             if k in active:
@@ -2095,7 +2143,8 @@ class _Lowering:
             if rule is None:
                 parts[k] = _NO_TEXT
             else:
-                parts[k] = rule if isinstance(rule, DFA) else self._regex_dfa(rule, active | {k})
+                parts[k] = self._inlined(rule, active | {k}) if isinstance(rule, DFA) else \
+                    self._regex_dfa(rule, active | {k})
         return dfa_ops.splice(dfa, parts)
 
     def _force(self, k: int) -> str | DFA | None:
@@ -2784,6 +2833,8 @@ class _Lowering:
                 R = self._json_any(_ALL)
         else:
             R = self.compile(rest, self._cptr(s, ptr, rest_kw)) if (hi is None or hi > k) else None
+            if R is not None:
+                R = self._spliced(R)
         if R is None:
             hi = k if hi is None else min(hi, k)
         if hi is not None and lo > hi:
@@ -2974,7 +3025,7 @@ class _Lowering:
                     if required:
                         return None
                     continue
-                entries.append((name, _canon_str(name) + colon + value, required))
+                entries.append((name, _canon_str(name) + colon + self._spliced(value), required))
             present = {n for n, _, _ in entries}
             must = {n for n, _, r in entries if r}
             pending: list[tuple[str, str, Any]] = []
@@ -3371,8 +3422,9 @@ def schema_to_rules(
     :func:`~guidegen.automata.pushdown.call_marker`; a schema without either lowers to one rule with
     none. A rule given as a :class:`~guidegen.automata.dfa.DFA` calls nothing: an intersection or
     difference of regular languages that no regex writes (a ``pattern`` with length bounds,
-    ``not: {pattern: ...}``, bounded ``multipleOf``...), spliced into the rules that call it. A rule
-    that is None derives no text.
+    ``not: {pattern: ...}``, bounded ``multipleOf``...), or a long member value or array item
+    (compiled once; determinizing it at every place the regex writes it costs more than splicing),
+    spliced into the rules that call it. A rule that is None derives no text.
 
     ``schema``: a JSON Schema as a dict or boolean (or its JSON text).
 
@@ -3400,6 +3452,15 @@ def schema_to_rules(
     does not resolve, an invalid ``pattern``, a schema that accepts nothing) raise
     :class:`~guidegen.errors.SchemaError` naming the JSON pointer.
     """
+    return _schema_rules(schema, lenient=lenient, whitespace=whitespace, max_whitespace=max_whitespace,
+                         extra_properties=extra_properties, property_order=property_order)
+
+
+def _schema_rules(schema: dict | bool | str, *, lenient: bool = False, whitespace: str = "compact",
+                  max_whitespace: int = 2, extra_properties: bool = True, property_order: str = "schema",
+                  splice_values: bool = True, calling_automata: bool = False) -> list[str | DFA | None]:
+    """:func:`schema_to_rules`; ``splice_values``: long values are automaton rules, which may call
+    regex rules with ``calling_automata`` (for :meth:`Grammar.from_regexes` only)."""
     if isinstance(schema, str):
         try:
             schema = json.loads(schema)
@@ -3413,7 +3474,8 @@ def schema_to_rules(
     if property_order not in ("schema", "any"):
         raise ValueError("property_order must be 'schema' or 'any', not %r" % (property_order,))
     rules = _Lowering(schema, lenient=lenient, ws=ws or "", extra_properties=extra_properties,
-                      any_order=property_order == "any").lower()
+                      any_order=property_order == "any", splice_values=splice_values,
+                      calling_automata=calling_automata).lower()
     if rules[0] is None:
         err = SchemaError("the JSON Schema at # accepts no JSON value (nothing to generate)")
         err.pointer = ""  # type: ignore[attr-defined]
@@ -3428,7 +3490,7 @@ def schema_to_regex(schema: dict | bool | str, **options: Any) -> str:
     intersection or difference of automata (a ``pattern`` with length bounds...) has no regex written:
     both raise :class:`~guidegen.errors.SchemaError` (use :func:`schema_to_rules` or
     :class:`JSONSchemaCompiler`)."""
-    rules = schema_to_rules(schema, **options)
+    rules = _schema_rules(schema, splice_values=False, **options)
     if any(isinstance(r, str) or r is None for r in rules[1:]):
         raise SchemaError("the schema nests without bound (a recursive $ref or a value of any type): its "
                           "language is context-free, not regular; use schema_to_rules or JSONSchemaCompiler")
@@ -3513,17 +3575,21 @@ class JSONSchemaCompiler:
         """Compile ``spec`` for ``vocab``. ``options``: ``max_whitespace``, ``extra_properties``, ``property_order`` (see
         :func:`schema_to_rules`)."""
         schema = schema_from_python(spec)
-        rules = schema_to_rules(schema, lenient=lenient, whitespace=whitespace, **options)
+        rules = _schema_rules(schema, lenient=lenient, whitespace=whitespace, calling_automata=True, **options)
         root = rules[0]
         assert isinstance(root, str)
         automata = {k: r for k, r in enumerate(rules) if isinstance(r, DFA)}
         if len(automata) == len(rules) - 1:  # regular: the automata spliced into the root's, no pushdown
             dfa = dfa_ops.splice(compile_regex(root, call_markers=bool(automata)), automata)
             return DFAConstraint(dfa, vocab, parse=_parser_for(spec))
+        dfas = [cached_compile_regex(r, vocab_fingerprint=vocab.fingerprint, call_markers=True) if isinstance(r, str)
+                else r for r in rules]
+        # the automata, once spliced into their callers, are called nowhere: their rules derive "" rather
+        # than nothing, which Grammar would trim (a pass per byte of the longest rule)
+        spliced = dfa_ops.splice_rules(dfas, automata)
         try:
-            grammar = Grammar.from_regexes(rules, vocab_fingerprint=vocab.fingerprint)
+            grammar = Grammar([_EMPTY_TEXT if k in automata else _NO_TEXT if d is None else d
+                               for k, d in enumerate(spliced)])
         except GrammarError as e:
-            if isinstance(e.__cause__, RegexError):  # a rule's automaton is too large, as for a single regex
-                raise e.__cause__ from None
             raise SchemaError("the JSON Schema has no finite valid value or loops without text: %s" % e) from e
         return PushdownConstraint(grammar, vocab, parse=_parser_for(spec))
