@@ -182,6 +182,16 @@ def difference(a: DFA, b: DFA, *, max_states: int = DEFAULT_MAX_STATES) -> DFA |
 
 
 @njit(cache=True, nogil=True)
+def _room_for_a_row(e_src, e_lo, e_hi, e_dst, ne):
+    """The edge arrays, grown if they cannot take one row's 256 more edges past ``ne``."""
+    need = ne + 256
+    if need > e_src.shape[0]:
+        return (_k._grow_i32(e_src, need), _k._grow_i32(e_lo, need), _k._grow_i32(e_hi, need),
+                _k._grow_i32(e_dst, need))
+    return e_src, e_lo, e_hi, e_dst
+
+
+@njit(cache=True, nogil=True)
 def _byte_runs(row, src, e_src, e_lo, e_hi, e_dst, ne, offset, upto):
     """Append ``row``'s transitions on bytes below ``upto`` as byte-range edges from ``src``
     (targets shifted by ``offset``); returns the new edge count. The arrays must have room for 256
@@ -244,12 +254,7 @@ def _splice_nfa(host, host_acc, parts, parts_acc, part_start, part_size, part_of
     npp = 0
 
     for s in range(nh):
-        need = ne + 256
-        if need > e_src.shape[0]:
-            e_src = _k._grow_i32(e_src, need)
-            e_lo = _k._grow_i32(e_lo, need)
-            e_hi = _k._grow_i32(e_hi, need)
-            e_dst = _k._grow_i32(e_dst, need)
+        e_src, e_lo, e_hi, e_dst = _room_for_a_row(e_src, e_lo, e_hi, e_dst, ne)
         ne = _byte_runs(host[s], s, e_src, e_lo, e_hi, e_dst, ne, 0, _FIRST_MARKER_BYTE)
         if npp + 1 + 256 * (256 - _FIRST_MARKER_BYTE) > p_src.shape[0]:
             p_src = _k._grow_i32(p_src, npp + 1 + 256 * (256 - _FIRST_MARKER_BYTE))
@@ -294,12 +299,7 @@ def _splice_nfa(host, host_acc, parts, parts_acc, part_start, part_size, part_of
                 continue
             for u in range(part_size[p]):
                 row = parts[part_start[p] + u]
-                need = ne + 256
-                if need > e_src.shape[0]:
-                    e_src = _k._grow_i32(e_src, need)
-                    e_lo = _k._grow_i32(e_lo, need)
-                    e_hi = _k._grow_i32(e_hi, need)
-                    e_dst = _k._grow_i32(e_dst, need)
+                e_src, e_lo, e_hi, e_dst = _room_for_a_row(e_src, e_lo, e_hi, e_dst, ne)
                 ne = _byte_runs(row, base + u, e_src, e_lo, e_hi, e_dst, ne, base, 256)
                 if parts_acc[part_start[p] + u]:
                     if npp == p_src.shape[0]:
