@@ -588,7 +588,24 @@ def run_masks(
     common = _common_summary(outcomes)
     for n in names:
         result[n]["common"] = common[n]
+        result[n]["by_subset"] = {s: summarize(group) for s, group in _by_subset(outcomes[n]).items()}
     return result
+
+
+def subset_of(file_name: str) -> str:
+    """The JSONSchemaBench subset a MaskBench file belongs to: ``Github_easy---o1.json`` and
+    ``BFCL_simple_12.json`` give ``Github_easy`` and ``BFCL_simple``."""
+    stem = file_name.removesuffix(".json")
+    if "---" in stem:
+        return stem.split("---", 1)[0]
+    return re.sub(r"_\d+$", "", stem)
+
+
+def _by_subset(outcomes: Sequence[SchemaOutcome]) -> dict[str, list[SchemaOutcome]]:
+    groups: dict[str, list[SchemaOutcome]] = {}
+    for o in outcomes:
+        groups.setdefault(subset_of(o.file), []).append(o)
+    return groups
 
 
 def find_inputs(inputs: str | Path) -> list[Path]:
@@ -635,7 +652,24 @@ def run_grammar(
     common = _common_summary(outcomes)
     for n in names:
         result[n]["common"] = common[n]
+        result[n]["by_subset"] = {s: summarize(group) for s, group in _by_subset(outcomes[n]).items()}
     return result
+
+
+def subset_of(file_name: str) -> str:
+    """The JSONSchemaBench subset a MaskBench file belongs to: ``Github_easy---o1.json`` and
+    ``BFCL_simple_12.json`` give ``Github_easy`` and ``BFCL_simple``."""
+    stem = file_name.removesuffix(".json")
+    if "---" in stem:
+        return stem.split("---", 1)[0]
+    return re.sub(r"_\d+$", "", stem)
+
+
+def _by_subset(outcomes: Sequence[SchemaOutcome]) -> dict[str, list[SchemaOutcome]]:
+    groups: dict[str, list[SchemaOutcome]] = {}
+    for o in outcomes:
+        groups.setdefault(subset_of(o.file), []).append(o)
+    return groups
 
 
 # ------------------------------------------------------------------------------------------------
@@ -650,6 +684,21 @@ def _ratio(a: Any, b: Any) -> str:
     if a is None or b is None or b == 0:
         return "-"
     return f"{a / b:.2f}"
+
+
+def format_subset_table(result: dict[str, Any]) -> str:
+    """A Markdown table, one row per subset and engine (``--by-subset``)."""
+    lines = ["| subset | engine | schemas | comp.err | valid rej | invalid acc | mask p50 µs | p99 µs "
+             "| ttfm p50 ms | p99 ms |", "|---|---|---|---|---|---|---|---|---|---|"]
+    engines = list(result)
+    for subset in sorted(result[engines[0]]["by_subset"]):
+        for i, n in enumerate(engines):
+            r = result[n]["by_subset"][subset]
+            m, f = r["mask_us"], r["ttfm_ms"]
+            lines.append(f"| {subset if i == 0 else ''} | {n} | {r['schemas']} | {r['compile_errors']} | "
+                         f"{r['valid_rejected']} | {r['invalid_accepted']} | {_fmt(m['p50'])} | {_fmt(m['p99'])} | "
+                         f"{_fmt(f['p50'], 2)} | {_fmt(f['p99'], 2)} |")
+    return "\n".join(lines)
 
 
 def format_table(result: dict[str, Any], *, vocab: str = "", files: int | None = None) -> str:

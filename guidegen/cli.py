@@ -119,7 +119,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench_masks(args: argparse.Namespace) -> int:
-    from .bench import format_table, parse_engines, run_masks
+    from .bench import format_subset_table, format_table, parse_engines, run_masks
 
     engines = parse_engines(args.engines)
     subsets = [name.strip() for arg in (args.subset or []) for name in arg.split(",") if name.strip()]
@@ -138,6 +138,8 @@ def _cmd_bench_masks(args: argparse.Namespace) -> int:
     print(f"MaskBench protocol: vocab {args.vocab}, data {args.data}"
           + (f", subsets {','.join(subsets)}" if subsets else "") + (f", limit {args.limit}" if args.limit else ""))
     print(format_table(result))
+    if args.by_subset:
+        print(format_subset_table(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
     return 0
@@ -210,6 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     masks.add_argument("--subset", action="append", metavar="NAME",
                        help="only files named NAME---*.json, e.g. Github_easy (repeatable or comma-separated)")
     masks.add_argument("--limit", type=int, default=None, metavar="N", help="first N schemas (per subset with --subset)")
+    masks.add_argument("--by-subset", action="store_true",
+                       help="also print a Markdown table with one row per subset and engine")
     _engine_options(masks, 30.0, "per schema and engine; over it counts as a compile error")
     masks.set_defaults(func=_cmd_bench_masks)
     gram = bench_sub.add_parser(

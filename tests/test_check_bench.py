@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from guidegen import bench as bench_module
 from guidegen import cli
 
 pytestmark = pytest.mark.assets
@@ -122,7 +123,7 @@ def test_bench_masks_json_shape(vocab_ready, small_files, capsys, tmp_path):
     engines = ["guidegen"] + [e for e in ("llguidance", "xgrammar") if _installed(e)]
     out_json = tmp_path / "out.json"
     code, out, _ = _run(capsys, ["bench", "masks", "--data", str(data), "--vocab", VOCAB, "--limit", "3",
-                                 "--engines", ",".join(engines), "--json", str(out_json), "--quiet"])
+                                 "--engines", ",".join(engines), "--json", str(out_json), "--quiet", "--by-subset"])
     assert code == 0
     assert "guidegen" in out and "mask µs" in out
     result = json.loads(out_json.read_text())
@@ -139,6 +140,11 @@ def test_bench_masks_json_shape(vocab_ready, small_files, capsys, tmp_path):
     assert g["compile_errors"] == 0 and g["invalid_accepted"] == 0 and g["valid_rejected"] == 0
     assert g["valid_tested"] == 3 and g["invalid_tested"] == 3
     assert {"valid_rejected", "invalid_accepted", "mask_us"} <= set(g["common"])
+    assert sum(r["schemas"] for r in g["by_subset"].values()) == 3
+    for subset in g["by_subset"]:
+        assert f"| {subset} | guidegen | " in out
+    assert bench_module.subset_of("Github_easy---o1.json") == "Github_easy"
+    assert bench_module.subset_of("BFCL_parallel_multiple_12.json") == "BFCL_parallel_multiple"
     for anchor in engines[1:]:
         assert f"guidegen vs {anchor} (schemas every engine compiled" in out and f"guidegen ÷ {anchor}" in out
 
