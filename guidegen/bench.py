@@ -704,7 +704,7 @@ def format_subset_table(result: dict[str, Any]) -> str:
 def format_table(result: dict[str, Any], *, vocab: str = "", files: int | None = None) -> str:
     """The printed table: one row per engine, then guidegen ÷ each anchor."""
     head = (f"{'engine':<11}{'schemas':>8}{'comp.err':>9}{'timeout':>8}{'valid rej':>10}{'inval acc':>10}"
-            f"{'tests':>7}{'tokens':>8} | mask µs {'avg':>7}{'p50':>7}{'p90':>7}{'p99':>8}{'max':>9}"
+            f"{'tests':>7}{'tokens':>8} | mask µs {'avg':>9}{'p50':>9}{'p90':>9}{'p99':>9}{'max':>10}"
             f" | ttfm ms {'p50':>7}{'p99':>8}")
     lines = [head, "-" * len(head)]
     for n, r in result.items():
@@ -712,7 +712,7 @@ def format_table(result: dict[str, Any], *, vocab: str = "", files: int | None =
         lines.append(
             f"{n:<11}{r['schemas']:>8}{r['compile_errors']:>9}{r['timeouts']:>8}{r['valid_rejected']:>10}"
             f"{r['invalid_accepted']:>10}{r['valid_tested'] + r['invalid_tested']:>7}{r['tokens']:>8} |"
-            f"         {_fmt(m['avg']):>7}{_fmt(m['p50']):>7}{_fmt(m['p90']):>7}{_fmt(m['p99']):>8}{_fmt(m['max']):>9} |"
+            f"         {_fmt(m['avg']):>9}{_fmt(m['p50']):>9}{_fmt(m['p90']):>9}{_fmt(m['p99']):>9}{_fmt(m['max']):>10} |"
             f"         {_fmt(f['p50'], 2):>7}{_fmt(f['p99'], 2):>8}"
         )
     if "guidegen" in result:
