@@ -821,7 +821,7 @@ def _one_dfa(rules: list, k: int = 0) -> DFA:
     return dfa_ops.splice(dfa, {j: _one_dfa(rules, j) for j in dfa_ops.called_rules(dfa)})
 
 
-_NAME = {"type": "string", "maxLength": 40}
+_NAME = {"type": "string", "maxLength": 60}
 _ADDRESS = {"type": "object", "properties": {"street": _NAME, "city": _NAME, "zip": {"type": "string", "pattern": "^[0-9]{5}$"},
                                              "when": {"type": "string", "format": "date-time"}},
             "required": ["city"], "additionalProperties": False}
@@ -855,7 +855,7 @@ def test_spliced_automata_keep_their_calls_to_recursive_rules() -> None:
     from guidegen.grammar.json_schema import _schema_rules
 
     kid = {"type": "object", "additionalProperties": False,
-           "properties": {**{f"n{i}": {"type": "integer"} for i in range(12)}, "where": _ADDRESS, "sub": {"$ref": "#"}}}
+           "properties": {**{f"n{i}": {"type": "integer"} for i in range(30)}, "where": _ADDRESS, "sub": {"$ref": "#"}}}
     node = {"type": "object", "additionalProperties": False,
             "properties": {"name": _NAME, "home": _ADDRESS, "kids": {"type": "array", "items": kid},
                            "best": {"$ref": "#"}, "tags": {"type": "array", "items": _NAME, "maxItems": 4}}}

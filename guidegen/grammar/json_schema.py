@@ -1360,8 +1360,8 @@ _MAX_REGEX_CHARS = 20_000_000  # larger regexes are refused (UnsupportedSchemaEr
 _NO_TEXT = DFA(np.full((1, 256), -1, dtype=np.int32), np.zeros(1, dtype=np.bool_))  # a rule deriving nothing
 _EMPTY_TEXT = DFA(np.full((1, 256), -1, dtype=np.int32), np.ones(1, dtype=np.bool_))  # a rule deriving ""
 _RULE_CHARS = 4_000  # a subschema whose regex (automata it calls counted as written out) is longer becomes a rule
-_SPLICE_CHARS = 400  # a member value or array item whose regex is longer is an automaton rule, spliced
-_LONG_COUNT = re.compile(r"\{[0-9]*,?[0-9]{2,}\}")  # a count of 10 or more: a short regex, many states
+_SPLICE_CHARS = 1500  # a member value or array item whose regex is longer is an automaton rule, spliced
+_LONG_COUNT = re.compile(r"\{[0-9]*,?(?:[5-9][0-9]|[0-9]{3,})\}")  # a count of 50 or more: a short regex, many states
 _MARKERS = re.compile("[\ud800-\udfff]")
 _MAX_ANY_ORDER = 10  # declared properties an object may have in any order (2^n rules)
 _MAX_CONTAINS = 16  # minContains / maxContains counted exactly (a regex repeated that many times)
