@@ -52,6 +52,10 @@ def call_marker(rule: int) -> str:
     return chr(0xD800 + rule)
 
 
+_NO_TEXT = DFA(np.full((1, 256), -1, dtype=np.int32), np.zeros(1, dtype=np.bool_))
+_EMPTY_TEXT = DFA(np.full((1, 256), -1, dtype=np.int32), np.ones(1, dtype=np.bool_))
+
+
 class Grammar:
     """Rules as one global byte-state space plus call edges. Immutable, plain numpy, picklable.
 
@@ -102,8 +106,11 @@ class Grammar:
             except RegexError as e:
                 name = names[k] if names is not None else f"rule {k}"
                 raise GrammarError(f"{name}: {e}") from e
-        no_text = DFA(np.full((1, 256), -1, dtype=np.int32), np.zeros(1, dtype=np.bool_))
-        return cls([no_text if d is None else d for d in splice_rules(dfas, automata)], names)
+        # a spliced automaton's rule is called nowhere any more: it derives "" rather than nothing,
+        # which the trimming would remove one pass per byte of the longest rule
+        spliced = splice_rules(dfas, automata)
+        return cls([_EMPTY_TEXT if k in automata else _NO_TEXT if d is None else d for k, d in enumerate(spliced)],
+                   names)
 
     def _set_tables(self, trans: np.ndarray, accept: np.ndarray, calls: list[list[tuple[int, int]]],
                     arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:

@@ -1358,7 +1358,6 @@ _MISSING: Any = object()
 _ROOT_BASE = "https://guidegen.invalid/schema.json"
 _MAX_REGEX_CHARS = 20_000_000  # larger regexes are refused (UnsupportedSchemaError)
 _NO_TEXT = DFA(np.full((1, 256), -1, dtype=np.int32), np.zeros(1, dtype=np.bool_))  # a rule deriving nothing
-_EMPTY_TEXT = DFA(np.full((1, 256), -1, dtype=np.int32), np.ones(1, dtype=np.bool_))  # a rule deriving ""
 _RULE_CHARS = 4_000  # a subschema whose regex (automata it calls counted as written out) is longer becomes a rule
 _SPLICE_CHARS = 1500  # a member value or array item whose regex is longer is an automaton rule, spliced
 _LONG_COUNT = re.compile(r"\{[0-9]*,?(?:[5-9][0-9]|[0-9]{3,})\}")  # a count of 50 or more: a short regex, many states
@@ -3582,14 +3581,10 @@ class JSONSchemaCompiler:
         if len(automata) == len(rules) - 1:  # regular: the automata spliced into the root's, no pushdown
             dfa = dfa_ops.splice(compile_regex(root, call_markers=bool(automata)), automata)
             return DFAConstraint(dfa, vocab, parse=_parser_for(spec))
-        dfas = [cached_compile_regex(r, vocab_fingerprint=vocab.fingerprint, call_markers=True) if isinstance(r, str)
-                else r for r in rules]
-        # the automata, once spliced into their callers, are called nowhere: their rules derive "" rather
-        # than nothing, which Grammar would trim (a pass per byte of the longest rule)
-        spliced = dfa_ops.splice_rules(dfas, automata)
         try:
-            grammar = Grammar([_EMPTY_TEXT if k in automata else _NO_TEXT if d is None else d
-                               for k, d in enumerate(spliced)])
+            grammar = Grammar.from_regexes(rules, vocab_fingerprint=vocab.fingerprint)
         except GrammarError as e:
+            if isinstance(e.__cause__, RegexError):  # a rule's automaton is too large, as for a single regex
+                raise e.__cause__ from None
             raise SchemaError("the JSON Schema has no finite valid value or loops without text: %s" % e) from e
         return PushdownConstraint(grammar, vocab, parse=_parser_for(spec))
