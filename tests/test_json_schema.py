@@ -1058,6 +1058,36 @@ def test_dependencies_case_split() -> None:
     assert matches(rx, {"x": "1", "y": "2"}) and matches(rx, {"y": "2"}) and not matches(rx, {"x": "1"})
 
 
+def test_undeclared_properties_matching_one_pattern() -> None:
+    """With one patternProperties entry, undeclared names matching it are generated with its schema
+    (never a declared name, never a name it does not match); every object agrees with jsonschema."""
+    import itertools
+
+    names = ["a", "ab", "b", "/x", "/x/y", "/"]
+    schemas = [
+        {"type": "object", "properties": {"a": {"type": "integer"}}, "patternProperties": {".*": {"type": "string"}}},
+        {"type": "object", "required": ["/"], "properties": {"/": {"type": "integer"}},
+         "patternProperties": {"^(/[^/]+)+$": {"type": "integer"}}, "additionalProperties": False},
+        {"type": "object", "properties": {"ab": {"type": "string"}}, "patternProperties": {"^a": {"type": "integer"}},
+         "additionalProperties": {"type": "string"}},
+    ]
+    for schema in schemas:
+        lang = lower(schema)
+        v = validator(schema)
+        for k in range(4):
+            for combo in itertools.permutations(names, k):
+                for values in itertools.product([1, "s"], repeat=k):
+                    obj = dict(zip(combo, values))
+                    assert not (lang.match(compact(obj)) and not v.is_valid(obj)), (schema, obj)
+    # "a" would have to be an integer and a string; other names take the pattern's schema
+    assert matches(lower(schemas[0]), {"b": "x", "ab": "y"})
+    assert not matches(lower(schemas[0]), {"b": 2}) and not matches(lower(schemas[0]), {"a": 1})
+    assert matches(lower(schemas[1]), {"/": 1, "/x": 2, "/x/y": 3})
+    assert not matches(lower(schemas[1]), {"/": 1, "x": 2})
+    # "ab" would have to be a string and an integer; "b" matches no pattern (not generated)
+    assert matches(lower(schemas[2]), {"a": 1, "ax": 2}) and not matches(lower(schemas[2]), {"a": "s"})
+
+
 def test_dependencies_on_maps() -> None:
     """Objects with no declared property: the names dependencies mention become optional members
     (each after the names it requires); all other names stay undeclared extras."""
@@ -1104,9 +1134,11 @@ def test_maps_and_property_names() -> None:
     rx = schema_to_regex({"type": "object", "patternProperties": {"^x-": {"type": "string"}},
                           "additionalProperties": False})
     assert matches(rx, {"x-a": "v"}) and not matches(rx, {"y": "v"})
-    rx = schema_to_regex({"type": "object", "properties": {"x-a": {"type": "string"}, "b": {"type": "string"}},
-                          "patternProperties": {"^x-": {"maxLength": 1}}})
-    assert matches(rx, {"x-a": "v"}) and not matches(rx, {"x-a": "vv"}) and matches(rx, {"b": "vv"})
+    # undeclared "x-" names take the pattern's schema, whose values of any type nest without bound
+    lang = lower({"type": "object", "properties": {"x-a": {"type": "string"}, "b": {"type": "string"}},
+                  "patternProperties": {"^x-": {"maxLength": 1}}})
+    assert matches(lang, {"x-a": "v"}) and not matches(lang, {"x-a": "vv"}) and matches(lang, {"b": "vv"})
+    assert matches(lang, {"b": "vv", "x-b": [{"c": 1}]}) and not matches(lang, {"x-b": "vv"})
     rx = schema_to_regex({"type": "object", "additionalProperties": False})
     assert re.fullmatch(rx, "{}") and not matches(rx, {"a": 1})
     g = grammar_of({"type": "object"})

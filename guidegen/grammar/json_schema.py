@@ -3105,14 +3105,24 @@ class _Lowering:
                       max_p: int | None) -> str | None:
         """A call to the rule ``"name":value`` of a property the schema does not declare, when one is
         allowed and can be constrained exactly: names are written canonically and differ from every
-        declared, required or dependency-triggering name; values follow ``additionalProperties``. None
-        when no undeclared property is generated (a sound restriction where names would need
-        patternProperties, propertyNames, unevaluatedProperties or a property count).
+        declared, required or dependency-triggering name; values follow ``additionalProperties``, or
+        with one pattern in ``patternProperties``, names match it and values follow its schema. None
+        when no undeclared property is generated (a sound restriction where names would need several
+        patterns, propertyNames, unevaluatedProperties or a property count, and for the names a
+        single pattern does not match).
 
         A rule of its own keeps the name automaton (a trie of the excluded names) out of the object's
         regex, which it would otherwise multiply."""
-        if (not self.extra_properties or addl is False or pats or pnames is not _MISSING or uneval is not _MISSING
+        if (not self.extra_properties or len(pats) > 1 or pnames is not _MISSING or uneval is not _MISSING
                 or max_p is not None):
+            return None
+        names = set(s.get("properties", {})) | set(s.get("required", []))
+        for kw in ("dependentRequired", "dependencies", "dependentSchemas"):
+            names |= set(s.get(kw) or {})
+        excluded = tuple(sorted(names))
+        if pats:
+            return self._pattern_member(s, ptr, *next(iter(pats.items())), excluded)
+        if addl is False:
             return None
         if addl is _MISSING or addl is True:
             value = self._json_any(_ALL)
@@ -3120,11 +3130,30 @@ class _Lowering:
             value = self.compile(addl, self._kwp(s, ptr, "additionalProperties"))
             if value is None:
                 return None
-        names = set(s.get("properties", {})) | set(s.get("required", []))
-        for kw in ("dependentRequired", "dependencies", "dependentSchemas"):
-            names |= set(s.get(kw) or {})
-        excluded = tuple(sorted(names))
         return self._call(("extra", excluded, value), lambda: _string_except(excluded) + self.colon + value)
+
+    def _pattern_member(self, s: dict, ptr: str, pat: str, psch: Any, excluded: tuple[str, ...]) -> str | None:
+        """The member regex of an undeclared property whose name matches ``pat`` (the
+        patternProperties entry of ``s``) and is none of ``excluded``: its name is an automaton, the
+        pattern's intersected with every other name's (spliced, so the member needs no call). None
+        when the pattern has no exact automaton (no such property generated, a sound restriction) or
+        matches only excluded names."""
+        pp = self._kwp(s, ptr, "patternProperties") + "/" + _esc(pat)
+        try:
+            body, _, _ = pattern_to_regex(pat)
+        except (_PatSyntax, _PatUnsupported):
+            return None
+        value = self.compile(psch, pp)
+        if body is None or value is None:
+            return None
+        try:
+            name_dfa = dfa_ops.intersect(self._regex_dfa(_seq('"', body, '"')), self._regex_dfa(_string_except(excluded)))
+        except RegexError:
+            return None
+        if name_dfa is None:
+            return None
+        name = self._automaton(("pattern-name", pat, excluded), lambda: name_dfa, "patternProperties", pp, None)
+        return None if name is None else name + self.colon + value
 
     @staticmethod
     def _dependency_names(s: dict) -> list[str]:
