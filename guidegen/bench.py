@@ -584,9 +584,15 @@ def run_masks(
             if bar is not None:
                 bar.close()
 
-    result = {n: summarize(outcomes[n]) for n in names}
+    return _summaries(outcomes)
+
+
+def _summaries(outcomes: dict[str, list[SchemaOutcome]]) -> dict[str, Any]:
+    """``{engine: summary}``, each with ``"common"`` (the schemas every engine compiled) and
+    ``"by_subset"``."""
+    result = {n: summarize(o) for n, o in outcomes.items()}
     common = _common_summary(outcomes)
-    for n in names:
+    for n in outcomes:
         result[n]["common"] = common[n]
         result[n]["by_subset"] = {s: summarize(group) for s, group in _by_subset(outcomes[n]).items()}
     return result
@@ -648,28 +654,7 @@ def run_grammar(
         built = _build_engines(names, tokenizer, vocabulary, say,
                                lambda eng: eng.compile_grammar('start: "a" NUMBER+\n%import common.NUMBER\n'))
         outcomes = {n: [run_schema(built[n], path, spec, tokenized, timeout_s=timeout_s)] for n in names}
-    result = {n: summarize(outcomes[n]) for n in names}
-    common = _common_summary(outcomes)
-    for n in names:
-        result[n]["common"] = common[n]
-        result[n]["by_subset"] = {s: summarize(group) for s, group in _by_subset(outcomes[n]).items()}
-    return result
-
-
-def subset_of(file_name: str) -> str:
-    """The JSONSchemaBench subset a MaskBench file belongs to: ``Github_easy---o1.json`` and
-    ``BFCL_simple_12.json`` give ``Github_easy`` and ``BFCL_simple``."""
-    stem = file_name.removesuffix(".json")
-    if "---" in stem:
-        return stem.split("---", 1)[0]
-    return re.sub(r"_\d+$", "", stem)
-
-
-def _by_subset(outcomes: Sequence[SchemaOutcome]) -> dict[str, list[SchemaOutcome]]:
-    groups: dict[str, list[SchemaOutcome]] = {}
-    for o in outcomes:
-        groups.setdefault(subset_of(o.file), []).append(o)
-    return groups
+    return _summaries(outcomes)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -94,3 +94,9 @@ class DFA:
 
     def __repr__(self) -> str:
         return f"DFA(n_states={self.n_states}, n_accepting={int(self.accepting.sum())})"
+
+
+NO_TEXT = DFA(np.full((1, 256), -1, dtype=np.int32), np.zeros(1, dtype=np.bool_))
+"""The automaton of no text at all (a grammar rule that derives nothing)."""
+EMPTY_TEXT = DFA(np.full((1, 256), -1, dtype=np.int32), np.ones(1, dtype=np.bool_))
+"""The automaton of the empty text only."""

@@ -23,7 +23,7 @@ from . import regex_kernels as _k
 from .dfa import DFA
 from .regex import DEFAULT_MAX_STATES
 
-__all__ = ["called_rules", "difference", "intersect", "splice", "splice_rules"]
+__all__ = ["call_edges", "called_rules", "difference", "intersect", "splice", "splice_rules"]
 
 _FIRST_MARKER_BYTE = _k.MARKER_BYTE
 
@@ -349,14 +349,17 @@ def splice(host: DFA, parts: Mapping[int, DFA], *, max_states: int = DEFAULT_MAX
     return DFA(out, acc)
 
 
+def call_edges(transitions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The calls a table's marker byte pairs write, as arrays ``(caller state, rule, resume state)``."""
+    src, first = np.nonzero(transitions[:, _FIRST_MARKER_BYTE:] >= 0)
+    middle = transitions[src, _FIRST_MARKER_BYTE + first]
+    edge, second = np.nonzero(transitions[middle] >= 0)
+    return src[edge], (first[edge] << 8) | second, transitions[middle[edge], second]
+
+
 def called_rules(dfa: DFA) -> set[int]:
     """The rules whose call markers ``dfa`` reads."""
-    t = dfa.transitions
-    sources, high = np.nonzero(t[:, _FIRST_MARKER_BYTE:] >= 0)
-    called: set[int] = set()
-    for hb, middle in {(int(h), int(t[s, h + _FIRST_MARKER_BYTE])) for s, h in zip(sources, high)}:
-        called.update((hb << 8) | int(lo) for lo in np.flatnonzero(t[middle] >= 0))
-    return called
+    return set(call_edges(dfa.transitions)[1].tolist())
 
 
 def splice_rules(dfas: Sequence[DFA | None], automata: Mapping[int, DFA]) -> list[DFA | None]:

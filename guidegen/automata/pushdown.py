@@ -30,8 +30,8 @@ from ..masks import set_bits
 from ..vocab import Vocabulary
 from . import pushdown_kernels as kernels
 from .constraint import cached_compile_regex
-from .dfa import DFA
-from .dfa_ops import splice_rules
+from .dfa import DFA, EMPTY_TEXT, NO_TEXT
+from .dfa_ops import call_edges, splice_rules
 from .regex_kernels import MARKER_BYTE
 from .slices import VocabIndex, vocab_index
 
@@ -50,10 +50,6 @@ def call_marker(rule: int) -> str:
     if not 0 <= rule < MAX_RULES:
         raise GrammarError(f"rule index {rule} out of range (a grammar has at most {MAX_RULES} rules)")
     return chr(0xD800 + rule)
-
-
-_NO_TEXT = DFA(np.full((1, 256), -1, dtype=np.int32), np.zeros(1, dtype=np.bool_))
-_EMPTY_TEXT = DFA(np.full((1, 256), -1, dtype=np.int32), np.ones(1, dtype=np.bool_))
 
 
 class Grammar:
@@ -109,7 +105,7 @@ class Grammar:
         # a spliced automaton's rule is called nowhere any more: it derives "" rather than nothing,
         # which the trimming would remove one pass per byte of the longest rule
         spliced = splice_rules(dfas, automata)
-        return cls([_EMPTY_TEXT if k in automata else _NO_TEXT if d is None else d for k, d in enumerate(spliced)],
+        return cls([EMPTY_TEXT if k in automata else NO_TEXT if d is None else d for k, d in enumerate(spliced)],
                    names)
 
     def _set_tables(self, trans: np.ndarray, accept: np.ndarray, calls: list[list[tuple[int, int]]],
@@ -229,10 +225,7 @@ class Grammar:
 def _extract_calls(trans: np.ndarray, rule_start: np.ndarray, names: Sequence[str]) -> list[list[tuple[int, int]]]:
     """Call edges ``(rule, resume state)`` per state, read off the marker byte pairs."""
     n_rules = len(rule_start)
-    src, first = np.nonzero(trans[:, MARKER_BYTE:] >= 0)
-    mid = trans[src, MARKER_BYTE + first]
-    edge, second = np.nonzero(trans[mid] >= 0)
-    callers, rules, rets = src[edge], (first[edge] << 8) | second, trans[mid[edge], second]
+    callers, rules, rets = call_edges(trans)
     unknown = np.flatnonzero(rules >= n_rules)
     if len(unknown):
         g, rule = int(callers[unknown[0]]), int(rules[unknown[0]])

@@ -94,7 +94,7 @@ import numpy as np
 from ..automata import dfa_ops
 from ..automata.codepoints import MAX_CODE_POINT, CodePoints, complement, intersect, normalize, subtract, union
 from ..automata.constraint import DFAConstraint, cached_compile_regex
-from ..automata.dfa import DFA
+from ..automata.dfa import DFA, NO_TEXT
 from ..automata.pushdown import Grammar, PushdownConstraint, call_marker
 from ..automata.regex import compile_regex
 from ..errors import GrammarError, RegexError, SchemaError, UnsupportedSchemaError
@@ -1357,7 +1357,6 @@ _SUBSCHEMA_KWS = _NAMEMAP_KWS | frozenset({
 _MISSING: Any = object()
 _ROOT_BASE = "https://guidegen.invalid/schema.json"
 _MAX_REGEX_CHARS = 20_000_000  # larger regexes are refused (UnsupportedSchemaError)
-_NO_TEXT = DFA(np.full((1, 256), -1, dtype=np.int32), np.zeros(1, dtype=np.bool_))  # a rule deriving nothing
 _RULE_CHARS = 4_000  # a subschema whose regex (automata it calls counted as written out) is longer becomes a rule
 _SPLICE_CHARS = 1500  # a member value or array item whose regex is longer is an automaton rule, spliced
 _LONG_COUNT = re.compile(r"\{[0-9]*,?(?:[5-9][0-9]|[0-9]{3,})\}")  # a count of 50 or more: a short regex, many states
@@ -2140,7 +2139,7 @@ class _Lowering:
                 raise RegexError("a string constraint calls a recursive rule, which no automaton holds")
             rule = self._force(k)
             if rule is None:
-                parts[k] = _NO_TEXT
+                parts[k] = NO_TEXT
             else:
                 parts[k] = self._inlined(rule, active | {k}) if isinstance(rule, DFA) else \
                     self._regex_dfa(rule, active | {k})
