@@ -257,6 +257,17 @@ def hashable_item(av):
 # lowering re's parse tree to a program (the route for flags and anything the kernel parser leaves)
 
 
+def _lone_surrogates(op, av) -> list:
+    """The ``(LITERAL, code point)`` items of a literal or a plain class that are lone surrogates."""
+    if op is _LITERAL:
+        items = [(op, av)]
+    elif op is _IN and not any(o is _NEGATE for o, _ in av):
+        items = av
+    else:
+        return []
+    return [(o, cp) for o, cp in items if o is _LITERAL and 0xD800 <= cp <= 0xDFFF]
+
+
 class _TooLarge(Exception):
     pass
 
@@ -326,6 +337,17 @@ class _Lowerer:
     def node(self, op, av, flags: int, at_start: bool, at_end: bool) -> int:
         """Emit ``op``; returns the number of fragments emitted (0 for an anchor, else 1)."""
         ops = self.ops
+        markers = _lone_surrogates(op, av)
+        if markers:  # call markers, as the kernel parser reads them (re folds "a|\ud800" into a class)
+            rest = [item for item in av if item not in markers] if op is _IN else []
+            if rest:
+                self.node(_IN, rest, flags, at_start, at_end)
+            for _, cp in markers:
+                ops += (_k.OP_STR, len(self.pool), 1)
+                self.pool.append(cp)
+            if len(markers) + bool(rest) > 1:
+                ops += (_k.OP_ALT, len(markers) + bool(rest), 0)
+            return 1
         if op is _LITERAL or op is _NOT_LITERAL or op is _ANY or op is _IN:
             key = hashable_item(av) if op is _IN else av
             ranges = item_code_points(op, key, flags & (_F_IGNORECASE | _F_DOTALL | _F_ASCII))
