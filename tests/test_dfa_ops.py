@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from guidegen.automata.dfa_ops import called_rules, difference, intersect, splice, splice_rules
+from guidegen.automata.dfa_ops import called_rules, difference, flatten, intersect, rule_order, splice, splice_rules
 from guidegen.automata.pushdown import Grammar, call_marker
 from guidegen.automata.regex import compile_regex
 from guidegen.errors import RegexError
@@ -90,3 +90,24 @@ def test_grammar_rules_given_as_automata() -> None:
                                     word])
     assert grammar.matches("(ab (cd e) nilx)")
     assert not grammar.matches("(ab nil)") and not grammar.matches("(abcde)")
+
+
+def test_rule_order_puts_callees_first_and_finds_cycles() -> None:
+    assert rule_order([{1, 2}, {2}, set(), {0}]) == [2, 1, 0]  # rule 3 is unreachable
+    assert rule_order([{1}, {2}, {1}]) is None
+    assert rule_order([{0}]) is None
+
+
+def test_flatten_splices_a_call_tree_and_leaves_recursion_alone() -> None:
+    """Rules called from several places (a value rule shared by members) become one automaton equal
+    to the regex written out; a recursive grammar, or one whose copies pass the limit, stays rules."""
+    value = compile_regex('"[a-z]*"|' + call_marker(2), call_markers=True)
+    number = compile_regex("-?[0-9]+")
+    root = compile_regex("\\{(?:a:" + call_marker(1) + ")?(?:,b:" + call_marker(1) + ")*\\}", call_markers=True)
+    flat = flatten([root, value, number])
+    written = compile_regex('\\{(?:a:(?:"[a-z]*"|-?[0-9]+))?(?:,b:(?:"[a-z]*"|-?[0-9]+))*\\}')
+    assert flat is not None and flat.fingerprint == written.fingerprint
+    assert flatten([root, value, None]).fingerprint == compile_regex('\\{(?:a:"[a-z]*")?(?:,b:"[a-z]*")*\\}').fingerprint
+    recursive = compile_regex("\\[(?:" + call_marker(0) + ")?\\]", call_markers=True)
+    assert flatten([recursive]) is None
+    assert flatten([root, value, number], max_nfa=10) is None

@@ -811,6 +811,27 @@ def test_intersection_only_schema_compiles_to_one_dfa() -> None:
         assert (all(st.advance(b) for b in text.encode()) and st.is_accepting()) == ok, text
 
 
+def test_regular_schema_with_rules_of_its_own_compiles_to_one_dfa() -> None:
+    """Undeclared members are a rule of their own (their name automaton excludes the declared
+    names); with no recursion the rules are spliced into one DFA, which accepts what the grammar
+    of the same rules does. Any-JSON values recurse, so they stay a pushdown constraint."""
+    from guidegen.automata.constraint import DFAConstraint
+    from guidegen.automata.pushdown import Grammar, PushdownConstraint
+
+    schema = {"type": "object", "properties": {"a": {"type": "integer"}, "ab": {"enum": ["x", "y"]}},
+              "additionalProperties": {"type": "string", "maxLength": 3}}
+    c = JSONSchemaCompiler().compile(schema, _tiny_vocab())
+    assert isinstance(c, DFAConstraint)
+    grammar = Grammar.from_regexes(schema_to_rules(schema))
+    for text in ['{"a":1,"b":"xyz"}', '{"ab":"x","abc":""}', '{"a":1,"a":"x"}', '{"ab":"z"}', '{"a\\u0000":"x"}',
+                 '{"b":"long"}', '{"":"","c":"d"}', '{"ab":"y","ab":"x"}']:
+        st = c.new_state()
+        assert (all(st.advance(b) for b in text.encode()) and st.is_accepting()) == grammar.matches(text), text
+    assert grammar.matches('{"abc":""}') and not grammar.matches('{"ab":"abc"}')
+    assert isinstance(JSONSchemaCompiler().compile({"type": "object", "properties": {"a": {"type": "integer"}}},
+                                                   _tiny_vocab()), PushdownConstraint)
+
+
 def _one_dfa(rules: list, k: int = 0) -> DFA:
     """A regular schema's rule ``k`` as one automaton: the rules it calls spliced in."""
     from guidegen.automata import dfa_ops

@@ -20,10 +20,10 @@ from numba import njit
 
 from ..errors import RegexError
 from . import regex_kernels as _k
-from .dfa import DFA
+from .dfa import DFA, NO_TEXT
 from .regex import DEFAULT_MAX_STATES
 
-__all__ = ["call_edges", "called_rules", "difference", "intersect", "splice", "splice_rules"]
+__all__ = ["call_edges", "called_rules", "difference", "flatten", "intersect", "rule_order", "splice", "splice_rules"]
 
 _FIRST_MARKER_BYTE = _k.MARKER_BYTE
 
@@ -376,6 +376,64 @@ def splice_rules(dfas: Sequence[DFA | None], automata: Mapping[int, DFA]) -> lis
     for k in automata:
         out[k] = None
     return out
+
+
+def rule_order(callees: Sequence[set[int]]) -> list[int] | None:
+    """The rules reachable from rule 0, each after the rules it calls (``callees[k]``: the rules
+    rule ``k`` calls), or None when one of them calls itself, directly or not."""
+    order: list[int] = []
+    state = [0] * len(callees)  # 0 unseen, 1 open, 2 done
+    state[0] = 1
+    stack = [(0, iter(callees[0]))]
+    while stack:
+        k, todo = stack[-1]
+        j = next(todo, None)
+        if j is None:
+            stack.pop()
+            state[k] = 2
+            order.append(k)
+        elif state[j] == 1:
+            return None
+        elif state[j] == 0:
+            state[j] = 1
+            stack.append((j, iter(callees[j])))
+    return order
+
+
+def flatten(dfas: Sequence[DFA | None], *, max_nfa: int = 20_000,
+            max_states: int = DEFAULT_MAX_STATES) -> DFA | None:
+    """The grammar whose rule automata are ``dfas`` (rule 0 starts; None: a rule with no text) as one
+    automaton, every rule spliced into its callers bottom-up, when no rule reachable from rule 0
+    calls itself, directly or not. None when one does (the language may not be regular), and when
+    a splice would copy more than ``max_nfa`` states (one copy of a rule per place its callers
+    resume: a rule called all over may be cheaper to keep as a call).
+
+    >>> from guidegen.automata.pushdown import call_marker
+    >>> from guidegen.automata.regex import compile_regex
+    >>> rules = [compile_regex(call_marker(1) + "=" + call_marker(1), call_markers=True), compile_regex("[0-9]+")]
+    >>> flatten(rules).matches("12=3")
+    True
+    """
+    calls: list[dict[int, int]] = []  # per rule: callee -> places its callers resume
+    for dfa in dfas:
+        if dfa is None:
+            calls.append({})
+            continue
+        _, rules, rets = call_edges(dfa.transitions)
+        calls.append({j: len(set(rets[rules == j].tolist())) for j in set(rules.tolist())})
+    order = rule_order([set(c) for c in calls])
+    if order is None:
+        return None
+    flat: dict[int, DFA] = {}
+    for k in order:
+        dfa = dfas[k]
+        if dfa is None:
+            flat[k] = NO_TEXT
+            continue
+        if dfa.n_states + sum(n * flat[j].n_states for j, n in calls[k].items()) > max_nfa:
+            return None
+        flat[k] = splice(dfa, {j: flat[j] for j in calls[k]}, max_states=max_states)
+    return flat[0]
 
 
 def warmup() -> None:

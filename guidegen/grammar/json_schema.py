@@ -96,7 +96,6 @@ from ..automata.codepoints import MAX_CODE_POINT, CodePoints, complement, inters
 from ..automata.constraint import DFAConstraint, cached_compile_regex
 from ..automata.dfa import DFA, NO_TEXT
 from ..automata.pushdown import Grammar, PushdownConstraint, call_marker
-from ..automata.regex import compile_regex
 from ..errors import GrammarError, RegexError, SchemaError, UnsupportedSchemaError
 
 __all__ = [
@@ -328,6 +327,7 @@ _STR_CHAR = (
 # one character as json.dumps(ensure_ascii=False) writes it
 _CANON_ESCAPE = '\\\\(?:["\\\\bfnrt]|u00(?:0[0-7bef]|1[0-9a-f]))'
 _CANON_CHAR = '(?:[^"\\\\\\x00-\\x1f]|' + _CANON_ESCAPE + ")"
+_CANON_STRING = '"' + _CANON_CHAR + '*"'
 _STRING = '"' + _STR_CHAR + '*"'
 _BMP_STRING = '"' + _rep(_enc_set(_BMP), 0, None) + '"'  # canonically written, characters of the BMP only
 _INTEGER = "-?(?:0|[1-9][0-9]*)"
@@ -2119,6 +2119,20 @@ class _Lowering:
         """The length of ``rx`` with the regexes of the automata it splices written out."""
         return len(rx) + sum(self._written_chars.get(m, 1) - 1 for m in _MARKERS.findall(rx))
 
+    def _string_except(self, names: tuple[str, ...], kw: str, kwp: str) -> str:
+        """A canonically written JSON string whose value is none of ``names``: an automaton rule, the
+        canonical strings minus the names' texts (a product, several times faster to build than the
+        trie regex :func:`_string_except` writes, which a regex-only lowering still takes)."""
+        if not names:
+            return _CANON_STRING
+        if not self.splice_values:
+            return _string_except(names)
+        texts = "|".join(sorted(_canon_str(n) for n in names))
+        marker = self._automaton(
+            ("except", names),
+            lambda: dfa_ops.difference(self._regex_dfa(_CANON_STRING), self._regex_dfa(texts)), kw, kwp, None)
+        return _CANON_STRING if marker is None else marker  # None: lenient past the state limit
+
     def _intersection(self, a: str, b: str, kw: str, kwp: str) -> str | None:
         """The texts both regexes match (either may call automata), as an automaton rule; lenient
         mode takes ``a`` past the state limit."""
@@ -2447,7 +2461,8 @@ class _Lowering:
         if "boolean" in present and booleans:
             out.append(({"enum": booleans}, frozenset({"boolean"})))
         if "string" in present:
-            out.append((_string_except([v for v in values if isinstance(v, str)]), frozenset({"string"})))
+            out.append((self._string_except(tuple(v for v in values if isinstance(v, str)), "not", kwp),
+                        frozenset({"string"})))
         numbers = sorted({_to_fraction(v): v for v in values if _is_num(v)}.items())
         ends = [None] + [v for _, v in numbers] + [None]
         for after, before in zip(ends, ends[1:]) if numbers else ():
@@ -3129,7 +3144,8 @@ class _Lowering:
             value = self.compile(addl, self._kwp(s, ptr, "additionalProperties"))
             if value is None:
                 return None
-        return self._call(("extra", excluded, value), lambda: _string_except(excluded) + self.colon + value)
+        return self._call(("extra", excluded, value),
+                          lambda: self._string_except(excluded, "properties", ptr) + self.colon + value)
 
     def _pattern_member(self, s: dict, ptr: str, pat: str, psch: Any, excluded: tuple[str, ...]) -> str | None:
         """The member regex of an undeclared property whose name matches ``pat`` (the
@@ -3146,7 +3162,8 @@ class _Lowering:
         if body is None or value is None:
             return None
         try:
-            name_dfa = dfa_ops.intersect(self._regex_dfa(_seq('"', body, '"')), self._regex_dfa(_string_except(excluded)))
+            name_dfa = dfa_ops.intersect(self._regex_dfa(_seq('"', body, '"')),
+                                         self._regex_dfa(self._string_except(excluded, "patternProperties", pp)))
         except RegexError:
             return None
         if name_dfa is None:
@@ -3591,6 +3608,13 @@ def _parser_for(spec: Any) -> Callable[[str], Any]:
     return adapter.validate_json
 
 
+def _recursive(rules: list[str | DFA | None]) -> bool:
+    """True when a rule reachable from rule 0 calls itself, directly or not (read off the call
+    markers in the rules' regexes, before anything is compiled)."""
+    return dfa_ops.rule_order([{ord(m) - 0xD800 for m in _MARKERS.findall(r)} if isinstance(r, str)
+                               else dfa_ops.called_rules(r) if isinstance(r, DFA) else set() for r in rules]) is None
+
+
 class JSONSchemaCompiler:
     """The ``"schema"`` constraint compiler: JSON Schema / pydantic model / type hint → a DFA constraint
     (rules given as automata spliced in), or a pushdown constraint when the schema nests without bound."""
@@ -3603,14 +3627,23 @@ class JSONSchemaCompiler:
         :func:`schema_to_rules`)."""
         schema = schema_from_python(spec)
         rules = _schema_rules(schema, lenient=lenient, whitespace=whitespace, calling_automata=True, **options)
-        root = rules[0]
-        assert isinstance(root, str)
+        assert isinstance(rules[0], str)
+        compiled = {r: cached_compile_regex(r, vocab_fingerprint=vocab.fingerprint, call_markers=True)
+                    for r in rules if isinstance(r, str)}
         automata = {k: r for k, r in enumerate(rules) if isinstance(r, DFA)}
         if len(automata) == len(rules) - 1:  # regular: the automata spliced into the root's, no pushdown
-            dfa = dfa_ops.splice(compile_regex(root, call_markers=bool(automata)), automata)
+            dfa = dfa_ops.splice(compiled[rules[0]], automata)
+        elif _recursive(rules):
+            dfa = None
+        else:  # rules of their own for size or sharing: one automaton unless that is much larger
+            try:
+                dfa = dfa_ops.flatten([compiled[r] if isinstance(r, str) else r for r in rules])
+            except RegexError:
+                dfa = None
+        if dfa is not None:
             return DFAConstraint(dfa, vocab, parse=_parser_for(spec))
         try:
-            grammar = Grammar.from_regexes(rules, vocab_fingerprint=vocab.fingerprint)
+            grammar = Grammar.from_regexes(rules, vocab_fingerprint=vocab.fingerprint, compiled=compiled)
         except GrammarError as e:
             if isinstance(e.__cause__, RegexError):  # a rule's automaton is too large, as for a single regex
                 raise e.__cause__ from None
