@@ -73,7 +73,7 @@ class Grammar:
         accept = np.concatenate([d.accepting for d in dfas], dtype=np.bool_)
         calls = _extract_calls(trans, self.rule_start, self.names)
         trans[:, MARKER_BYTE:] = -1
-        arrays = _call_arrays(calls)
+        arrays = _call_arrays(calls, trans.shape[0])
         kept = _trim(trans, accept, calls, arrays, self.rule_start, self.names)
         self._set_tables(trans, accept, kept, arrays if kept is calls else None)
         self._check_left_recursion()
@@ -108,13 +108,14 @@ class Grammar:
         return cls([EMPTY_TEXT if k in automata else NO_TEXT if d is None else d for k, d in enumerate(spliced)],
                    names)
 
-    def _set_tables(self, trans: np.ndarray, accept: np.ndarray, calls: list[list[tuple[int, int]]],
+    def _set_tables(self, trans: np.ndarray, accept: np.ndarray, calls: Calls,
                     arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
         """``arrays``: ``_call_arrays(calls)``, where the caller has it already."""
         self.trans = trans
         self.accept = accept
-        self.call_off, self.call_rule, self.call_ret = arrays if arrays is not None else _call_arrays(calls)
-        self.calls = [tuple(cs) for cs in calls]
+        self.call_off, self.call_rule, self.call_ret = \
+            arrays if arrays is not None else _call_arrays(calls, trans.shape[0])
+        self.calls: dict[int, tuple[tuple[int, int], ...]] = {g: tuple(cs) for g, cs in calls.items() if cs}
         for a in (self.trans, self.accept, self.call_off, self.call_rule, self.call_ret, self.rule_start):
             a.setflags(write=False)
         self.nullable_end = _nullable_end(accept, calls, self.rule_start)
@@ -126,7 +127,7 @@ class Grammar:
             seen, todo, callees = {int(start)}, [int(start)], set()
             while todo:
                 g = todo.pop()
-                for j, ret in self.calls[g]:
+                for j, ret in self.calls.get(g, ()):
                     callees.add(j)
                     if self.nullable_end[self.rule_start[j]] and ret not in seen:
                         seen.add(ret)
@@ -146,7 +147,7 @@ class Grammar:
     # pickling: the tables (derived lists are rebuilt) ----------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
         return {"names": self.names, "rule_start": np.array(self.rule_start), "trans": np.array(self.trans),
-                "accept": np.array(self.accept), "calls": [list(c) for c in self.calls]}
+                "accept": np.array(self.accept), "calls": {g: list(c) for g, c in self.calls.items()}}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.names = state["names"]
@@ -182,7 +183,7 @@ class Grammar:
                 continue
             g = st[-1]
             ready.append(st)
-            for j, ret in self.calls[g]:
+            for j, ret in self.calls.get(g, ()):
                 todo.append(st[:-1] + (ret, int(self.rule_start[j])))
             if self.accept[g]:
                 todo.append(st[:-1])
@@ -222,8 +223,12 @@ class Grammar:
         return f"Grammar({self.n_rules} rules, {self.n_states} states, {len(self.call_rule)} calls)"
 
 
-def _extract_calls(trans: np.ndarray, rule_start: np.ndarray, names: Sequence[str]) -> list[list[tuple[int, int]]]:
-    """Call edges ``(rule, resume state)`` per state, read off the marker byte pairs."""
+# call edges (rule, resume state) of the states that call
+Calls = Mapping[int, list[tuple[int, int]]]
+
+
+def _extract_calls(trans: np.ndarray, rule_start: np.ndarray, names: Sequence[str]) -> dict[int, list[tuple[int, int]]]:
+    """Call edges ``(rule, resume state)`` of the states that call, read off the marker byte pairs."""
     n_rules = len(rule_start)
     callers, rules, rets = call_edges(trans)
     unknown = np.flatnonzero(rules >= n_rules)
@@ -231,23 +236,25 @@ def _extract_calls(trans: np.ndarray, rule_start: np.ndarray, names: Sequence[st
         g, rule = int(callers[unknown[0]]), int(rules[unknown[0]])
         caller = names[int(np.searchsorted(rule_start, g, side="right")) - 1]
         raise GrammarError(f"{caller} calls rule {rule}, but the grammar has {n_rules} rules")
-    calls: list[list[tuple[int, int]]] = [[] for _ in range(trans.shape[0])]
+    calls: dict[int, list[tuple[int, int]]] = {}
     for g, rule, ret in zip(callers.tolist(), rules.tolist(), rets.tolist()):
-        calls[g].append((rule, ret))
+        calls.setdefault(g, []).append((rule, ret))
     return calls
 
 
-def _call_arrays(calls: list[list[tuple[int, int]]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The call edges as CSR arrays ``(call_off, call_rule, call_ret)``."""
-    off = np.zeros(len(calls) + 1, dtype=np.int32)
-    np.cumsum(np.fromiter(map(len, calls), dtype=np.int32, count=len(calls)), out=off[1:])
-    edges = np.array([edge for cs in calls for edge in cs], dtype=np.int32).reshape(-1, 2)
+def _call_arrays(calls: Calls, n_states: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The call edges of ``n_states`` states as CSR arrays ``(call_off, call_rule, call_ret)``."""
+    callers = sorted(calls)
+    counts = np.zeros(n_states + 1, dtype=np.int32)
+    counts[np.asarray(callers, dtype=np.int64) + 1] = [len(calls[g]) for g in callers]
+    off = np.cumsum(counts, dtype=np.int32)
+    edges = np.array([edge for g in callers for edge in calls[g]], dtype=np.int32).reshape(-1, 2)
     return off, edges[:, 0].copy(), edges[:, 1].copy()
 
 
-def _trim(trans: np.ndarray, accept: np.ndarray, calls: list[list[tuple[int, int]]],
+def _trim(trans: np.ndarray, accept: np.ndarray, calls: Calls,
           arrays: tuple[np.ndarray, np.ndarray, np.ndarray], rule_start: np.ndarray,
-          names: Sequence[str]) -> list[list[tuple[int, int]]]:
+          names: Sequence[str]) -> Calls:
     """Drop calls to rules that derive no text and the states that then cannot complete (in place
     on ``trans``); returns the calls left (``calls`` itself when none is dropped). Raises when the
     start rule derives nothing. ``arrays``: ``_call_arrays(calls)``."""
@@ -264,28 +271,27 @@ def _trim(trans: np.ndarray, accept: np.ndarray, calls: list[list[tuple[int, int
         raise GrammarError(f"the start rule ({names[0]}) derives no finite text")
     if productive.all():
         return calls
-    calls = [[(j, ret) for j, ret in cs if productive[j]] for cs in calls]
+    calls = {g: [(j, ret) for j, ret in cs if productive[j]] for g, cs in calls.items()}
     alive = accept.copy()
     changed = True
     while changed:
         nxt = alive | ((trans >= 0) & alive[np.maximum(trans, 0)]).any(axis=1)
-        for g, cs in enumerate(calls):
+        for g, cs in calls.items():
             if not nxt[g] and any(alive[ret] for _, ret in cs):
                 nxt[g] = True
         changed = bool((nxt != alive).any())
         alive = nxt
     trans[(trans >= 0) & ~alive[np.maximum(trans, 0)]] = -1
-    return [[(j, ret) for j, ret in cs if alive[ret]] for cs in calls]
+    return {g: [(j, ret) for j, ret in cs if alive[ret]] for g, cs in calls.items()}
 
 
-def _nullable_end(accept: np.ndarray, calls: list[list[tuple[int, int]]], rule_start: np.ndarray) -> np.ndarray:
+def _nullable_end(accept: np.ndarray, calls: Calls, rule_start: np.ndarray) -> np.ndarray:
     """States that can complete their rule without reading a byte (through calls that read none)."""
     out = accept.copy()
-    with_calls = [g for g, cs in enumerate(calls) if cs]
     changed = True
     while changed:
         changed = False
-        for g in with_calls:
+        for g in calls:
             if not out[g] and any(out[rule_start[j]] and out[ret] for j, ret in calls[g]):
                 out[g] = changed = True
     return out
