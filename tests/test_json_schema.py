@@ -832,6 +832,27 @@ def test_regular_schema_with_rules_of_its_own_compiles_to_one_dfa() -> None:
                                                    _tiny_vocab()), PushdownConstraint)
 
 
+def test_names_one_pattern_does_not_match_take_additional_properties() -> None:
+    """With one patternProperties entry, undeclared names the pattern matches take its schema and
+    the others additionalProperties (absent: any value), in objects with declared properties and in
+    maps; additionalProperties false leaves the pattern's names only."""
+    cases = [
+        ({"type": "object", "properties": {"a": {"type": "string"}}, "patternProperties": {"^p": {"type": "boolean"}},
+          "additionalProperties": {"type": "integer"}},
+         {'{"a":"x","p1":true,"zz":3}': True, '{"a":"x","zz":"s"}': False, '{"a":"x","p1":3}': False,
+          '{"a":"x","a":"y"}': False, '{"q":1,"p":false}': True}),
+        ({"type": "object", "patternProperties": {"^x": {"type": "string"}}},
+         {'{"y":[1,{"z":null}],"x1":"s"}': True, '{"x1":2}': False, '{}': True}),
+        ({"type": "object", "patternProperties": {"^x": {"type": "string"}}, "additionalProperties": False},
+         {'{"x1":"s"}': True, '{"y":1}': False}),
+    ]
+    for schema, texts in cases:
+        c = JSONSchemaCompiler().compile(schema, _tiny_vocab())
+        for text, ok in texts.items():
+            st = c.new_state()
+            assert (all(st.advance(b) for b in text.encode()) and st.is_accepting()) == ok, (schema, text)
+
+
 def _one_dfa(rules: list, k: int = 0) -> DFA:
     """A regular schema's rule ``k`` as one automaton: the rules it calls spliced in."""
     from guidegen.automata import dfa_ops

@@ -11,8 +11,12 @@ keyword is over-approximated (usually dropped) and a :class:`SchemaApproximation
 
 Deliberate over-constraints (sound, documented, not warned about):
 
-* Objects contain only the properties named in ``properties`` (and ``required``), in ``properties``
-  order; other properties are never produced even when ``additionalProperties`` allows them.
+* Objects write the properties named in ``properties`` (and ``required``) in ``properties`` order
+  (``property_order="any"``: in any order), then the undeclared properties the schema allows, named
+  canonically: under ``additionalProperties``, and with one ``patternProperties`` entry, the names
+  it matches under its schema and the others under ``additionalProperties``. None are produced
+  where names would need several patterns, ``propertyNames``, ``unevaluatedProperties`` or
+  ``maxProperties``.
 * An object that declares no property (``properties``/``required``) but has dependencies
   (``dependentRequired``, ``dependencies``, ``dependentSchemas``) writes the names they mention first,
   in a fixed order (each after the names it requires), then its undeclared properties.
@@ -3075,6 +3079,7 @@ class _Lowering:
                                    + ([] if nonempty else [""]))
             return _seq("\\{", ws, members, ws, "\\}")
         # no named properties: a map (its dependencies, if any, all hold trivially)
+        member = None  # with a pattern: names it matches and, taking additionalProperties, names it does not
         if pats:
             if len(pats) > 1:
                 self._unsupported("patternProperties", self._kwp(s, ptr, "patternProperties"),
@@ -3088,6 +3093,12 @@ class _Lowering:
                 key, val_schema, val_ptr = _STRING, True, pp
             else:
                 key, val_schema, val_ptr = _seq('"', got[0], '"'), psch, pp
+                # names the pattern does not match take additionalProperties (unevaluatedProperties
+                # then: only those, which the lowering leaves to the restriction of no such names)
+                if addl is not False and (addl is not _MISSING or uneval is _MISSING):
+                    other = self._json_any(_ALL) if addl is _MISSING or addl is True else \
+                        self.compile(addl, self._kwp(s, ptr, "additionalProperties"))
+                    member = self._pattern_member(s, ptr, pat, psch, (), other)
         else:
             if addl is not _MISSING and addl is not True:
                 val_schema, val_ptr = addl, self._kwp(s, ptr, "additionalProperties")
@@ -3099,8 +3110,7 @@ class _Lowering:
                 key = _STRING
             else:
                 key = self.compile(pnames, self._kwp(s, ptr, "propertyNames"), frozenset({"string"}))
-        value = self.compile(val_schema, val_ptr)
-        entry = _seq(key, colon, value)
+        entry = member if member is not None else _seq(key, colon, self.compile(val_schema, val_ptr))
         lo = 1 if min_p >= 1 else 0
         if min_p >= 2:
             self._unsupported("minProperties", self._kwp(s, ptr, "minProperties"), "with arbitrary property names")
@@ -3120,10 +3130,9 @@ class _Lowering:
         """A call to the rule ``"name":value`` of a property the schema does not declare, when one is
         allowed and can be constrained exactly: names are written canonically and differ from every
         declared, required or dependency-triggering name; values follow ``additionalProperties``, or
-        with one pattern in ``patternProperties``, names match it and values follow its schema. None
+        with one pattern in ``patternProperties``, the pattern's schema for the names it matches. None
         when no undeclared property is generated (a sound restriction where names would need several
-        patterns, propertyNames, unevaluatedProperties or a property count, and for the names a
-        single pattern does not match).
+        patterns, propertyNames, unevaluatedProperties or a property count).
 
         A rule of its own keeps the name automaton (a trie of the excluded names) out of the object's
         regex, which it would otherwise multiply."""
@@ -3134,42 +3143,49 @@ class _Lowering:
         for kw in ("dependentRequired", "dependencies", "dependentSchemas"):
             names |= set(s.get(kw) or {})
         excluded = tuple(sorted(names))
-        if pats:
-            return self._pattern_member(s, ptr, *next(iter(pats.items())), excluded)
         if addl is False:
-            return None
-        if addl is _MISSING or addl is True:
+            value = None
+        elif addl is _MISSING or addl is True:
             value = self._json_any(_ALL)
         else:
             value = self.compile(addl, self._kwp(s, ptr, "additionalProperties"))
-            if value is None:
-                return None
+        if pats:
+            return self._pattern_member(s, ptr, *next(iter(pats.items())), excluded, value)
+        if value is None:
+            return None
         return self._call(("extra", excluded, value),
                           lambda: self._string_except(excluded, "properties", ptr) + self.colon + value)
 
-    def _pattern_member(self, s: dict, ptr: str, pat: str, psch: Any, excluded: tuple[str, ...]) -> str | None:
-        """The member regex of an undeclared property whose name matches ``pat`` (the
-        patternProperties entry of ``s``) and is none of ``excluded``: its name is an automaton, the
-        pattern's intersected with every other name's (spliced, so the member needs no call). None
-        when the pattern has no exact automaton (no such property generated, a sound restriction) or
-        matches only excluded names."""
+    def _pattern_member(self, s: dict, ptr: str, pat: str, psch: Any, excluded: tuple[str, ...],
+                        other: str | None) -> str | None:
+        """The member regex of an undeclared property (none of ``excluded``) next to the one
+        patternProperties entry ``pat`` of ``s``: a name ``pat`` matches takes a value of its schema,
+        any other name a value ``other`` (additionalProperties; None: no such property). Names are
+        automata, the pattern's intersected with or subtracted from every other name's (spliced, so
+        the member needs no call). None when the pattern has no exact automaton (no undeclared
+        property generated, a sound restriction) or no member is left."""
         pp = self._kwp(s, ptr, "patternProperties") + "/" + _esc(pat)
         try:
             body, _, _ = pattern_to_regex(pat)
         except (_PatSyntax, _PatUnsupported):
             return None
+        if body is None:
+            return None
         value = self.compile(psch, pp)
-        if body is None or value is None:
-            return None
-        try:
-            name_dfa = dfa_ops.intersect(self._regex_dfa(_seq('"', body, '"')),
-                                         self._regex_dfa(self._string_except(excluded, "patternProperties", pp)))
-        except RegexError:
-            return None
-        if name_dfa is None:
-            return None
-        name = self._automaton(("pattern-name", pat, excluded), lambda: name_dfa, "patternProperties", pp, None)
-        return None if name is None else name + self.colon + value
+        members = []
+        for op, member_value in ((dfa_ops.intersect, value), (dfa_ops.difference, other)):
+            if member_value is None:
+                continue
+            try:
+                name_dfa = op(self._regex_dfa(self._string_except(excluded, "patternProperties", pp)),
+                              self._regex_dfa(_seq('"', body, '"')))
+            except RegexError:
+                return None
+            if name_dfa is not None:
+                name = self._automaton(("pattern-name", op.__name__, pat, excluded), lambda: name_dfa,
+                                       "patternProperties", pp, None)
+                members.append(None if name is None else name + self.colon + member_value)
+        return _alt(members)
 
     @staticmethod
     def _dependency_names(s: dict) -> list[str]:
