@@ -387,7 +387,7 @@ def test_packed_walk_equals_unpacked_walk_and_ors() -> None:
 
 def test_warmup_compiles_every_signature_masks_use() -> None:
     kernels.warmup()
-    watched = [kernels.fill_mask_sliced, kernels.fill_mask_packed, kernels.slice_contained,
+    watched = [kernels.fill_mask_sliced, kernels.fill_mask_packed, kernels.slice_contained, kernels.first_contained_slice,
                kernels.pack_trie, kernels.walk_many, kernels.fill_dfa_mask]
     before = [set(f.signatures) for f in watched]
     vocab = small_vocab(7)

@@ -278,6 +278,18 @@ def slice_contained(
 
 
 @njit(cache=True, nogil=True)
+def first_contained_slice(transitions, states, slice_start, edge_off, edge_byte, edge_next, slice_max_pairs):
+    """The first slice (see :func:`slice_contained`) whose every string keeps the DFA alive from one
+    of ``states`` (int64[:]), or -1."""
+    for k in range(slice_start.shape[0]):
+        for i in range(states.shape[0]):
+            if slice_contained(transitions, states[i], slice_start[k], edge_off, edge_byte, edge_next,
+                               slice_max_pairs[k]):
+                return k
+    return -1
+
+
+@njit(cache=True, nogil=True)
 def fill_mask_sliced(
     transitions,  # int32[n_states, 256], C-contiguous, -1 = dead
     state,  # int64
@@ -299,12 +311,8 @@ def fill_mask_sliced(
     """The mask of ``state`` in one call: the first slice contained in the state's language (see
     :func:`slice_contained`) gives its bits plus a walk over the tokens outside it; with none, the
     walk over every token. Returns the slice used, or -1."""
-    which = -1
-    for k in range(slice_start.shape[0]):
-        if slice_contained(transitions, state, slice_start[k], edge_off, edge_byte, edge_next,
-                           slice_max_pairs[k]):
-            which = k
-            break
+    which = first_contained_slice(transitions, np.full(1, state, dtype=np.int64), slice_start, edge_off, edge_byte,
+                                  edge_next, slice_max_pairs)
     n_words = out_row.shape[0]
     t = which + 1
     words = _scratch(nodes, trie_bounds[t], n_words)
@@ -384,6 +392,8 @@ def warmup() -> None:
     edge_byte = _ro(np.array([ord("a")], dtype=np.int32))
     edge_next = _ro(np.array([1], dtype=np.int32))
     slice_contained(_ro(t), np.int64(0), np.int64(0), edge_off, edge_byte, edge_next, np.int64(SLICE_MAX_PAIRS))
+    first_contained_slice(_ro(t), np.zeros(1, dtype=np.int64), _ro(np.zeros(1, dtype=np.int64)),
+                          edge_off, edge_byte, edge_next, _ro(np.full(1, 64, dtype=np.int64)))
     fill_mask_sliced(
         _ro(t), np.int64(0), _ro(np.zeros(1, dtype=np.int64)), _ro(np.full(1, 64, dtype=np.int64)),
         edge_off, edge_byte, edge_next, _ro(np.zeros((1, 1), dtype=np.int32)),

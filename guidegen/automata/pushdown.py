@@ -301,9 +301,11 @@ def _nullable_end(accept: np.ndarray, calls: Calls, rule_start: np.ndarray) -> n
 DEFAULT_MAX_MEMO = 4096
 
 
-# walk_stack's scratch areas: 2**6 times the kernel's base sizes (a 1M-frame pool), then 8x and 64x
-# that (a walk that overflowed has OR-ed only allowed tokens into the row)
-_WALK_SCALES = (6, 9, 12)
+# walk_stack's scratch areas: 2**3 times the kernel's base sizes (a 128k-frame pool; larger fresh
+# areas cost more to allocate and touch than most walks take), then 8x, 64x and 512x that (a walk
+# that overflowed has OR-ed only allowed tokens into the row). A constraint starts its walks at the
+# largest scale one of them needed.
+_WALK_SCALES = (3, 6, 9, 12)
 
 
 class PushdownConstraint:
@@ -327,6 +329,7 @@ class PushdownConstraint:
         self._inner: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._stack_masks: OrderedDict[Stack, np.ndarray] = OrderedDict()
         self._set_masks: OrderedDict[frozenset[Stack], np.ndarray] = OrderedDict()
+        self._walk_scale = 0  # index into _WALK_SCALES
         self._lock = threading.Lock()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -365,13 +368,14 @@ class PushdownConstraint:
         g = self.grammar
         lo, hi = idx.trie_bounds[trie], idx.trie_bounds[trie + 1]
         pops = np.empty(hi - lo if record_pops else 0, dtype=np.int64)
-        for scale in _WALK_SCALES:  # an ambiguous grammar's wide walk retried with room for it
+        for at in range(self._walk_scale, len(_WALK_SCALES)):  # a wide walk retried with room for it
             n = kernels.walk_stack(
                 g.trans, g.accept, g.call_off, g.call_rule, g.call_ret, g.rule_start,
                 np.asarray(stack, dtype=np.int32), start_nodes, record_pops, idx.nodes, lo, hi,
-                idx.multi_nodes, idx.multi_off, idx.multi_ids, idx.max_depth, words, pops, np.int64(scale),
+                idx.multi_nodes, idx.multi_off, idx.multi_ids, idx.max_depth, words, pops, np.int64(_WALK_SCALES[at]),
             )
             if n != kernels.OVERFLOW:
+                self._walk_scale = at
                 return pops[:n].copy()
         raise ConstraintError(f"the grammar is too ambiguous to compute a token mask ({g!r})")
 
@@ -387,17 +391,19 @@ class PushdownConstraint:
             width = self.vocab.bitmask_width
             # a slice one of the ready configurations contains (calls entered: an expression's
             # identifiers are read a few calls down) is allowed at once
-            ready, _ = self.grammar.expand([(state,)])
-            tops = {st[-1] for st in ready}
-            which = next((k for k in range(len(idx.slices))
-                          if any(idx.contained(self.grammar.trans, h, k) for h in tops)), -1)
+            if state in self.grammar.calls:
+                ready, _ = self.grammar.expand([(state,)])
+                tops = np.fromiter({st[-1] for st in ready}, dtype=np.int64)
+            else:
+                tops = np.full(1, state, dtype=np.int64)
+            which = idx.first_contained(self.grammar.trans, tops)
             words = np.zeros(width + 1, dtype=np.uint32)  # + the sink word
             if which >= 0:
                 words[:width] = idx.slice_masks[which].view(np.uint32)
             trie = which + 1
             root = idx.trie_bounds[trie : trie + 1].astype(np.int64)
             pops = self._walk((state,), root, trie, True, words)
-            row = words[:width].view(np.int32).copy()
+            row = words[:width].view(np.int32)
             row.setflags(write=False)
             pops.setflags(write=False)
             hit = (row, pops, trie)
@@ -458,8 +464,9 @@ class PushdownConstraint:
         """Write the mask of a set of configurations (EOS bits included) into ``out``; memoized per set."""
         row = self._set_masks.get(stacks)
         if row is None:
-            row = np.zeros(self.vocab.bitmask_width, dtype=np.int32)
-            for st in stacks:
+            first, *rest = stacks
+            row = self.stack_mask(first).copy()
+            for st in rest:
                 np.bitwise_or(row, self.stack_mask(st), out=row)
             if self.grammar.can_end(stacks):
                 set_bits(row, self._eos)

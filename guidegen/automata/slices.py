@@ -248,6 +248,12 @@ class VocabIndex:
             self.multi_off, self.multi_ids, self.max_depth,
         )
 
+    def first_contained(self, transitions: np.ndarray, states: np.ndarray) -> int:
+        """The first slice every token of which keeps ``transitions`` alive from one of ``states``
+        (int64), or -1 (see :meth:`contained`)."""
+        return int(kernels.first_contained_slice(transitions, states, self.slice_start, self.edge_off,
+                                                 self.edge_byte, self.edge_next, self.slice_max_pairs))
+
     def contained(self, transitions: np.ndarray, state: int, k: int) -> bool:
         """Every token of slice ``k`` keeps ``transitions`` alive from ``state`` (see
         :func:`~.kernels.slice_contained`; False may also mean "too large to tell")."""
