@@ -307,6 +307,10 @@ DEFAULT_MAX_MEMO = 4096
 # largest scale one of them needed.
 _WALK_SCALES = (3, 6, 9, 12)
 
+# walk_rule's output areas (pops, call nodes, their states), one set per thread (the walks of a
+# batch's rows may run at once), as large as the largest trie walked
+_RULE_WALK_SCRATCH = threading.local()
+
 
 class PushdownConstraint:
     """A :class:`Grammar` applied to a :class:`~guidegen.vocab.Vocabulary` (the Constraint protocol).
@@ -379,6 +383,32 @@ class PushdownConstraint:
                 return pops[:n].copy()
         raise ConstraintError(f"the grammar is too ambiguous to compute a token mask ({g!r})")
 
+    def _walk_rule(self, state: int, trie: int, words: np.ndarray) -> np.ndarray:
+        """:meth:`_walk` of the one frame ``state`` (which calls nothing) from the root of trie
+        ``trie``, recording pops: a DFA walk inside its rule (:func:`.pushdown_kernels.walk_rule`),
+        then a stack walk below each node where the rule calls, one per calling state."""
+        idx = self._vocab_index()
+        g = self.grammar
+        lo, hi = idx.trie_bounds[trie], idx.trie_bounds[trie + 1]
+        scratch = getattr(_RULE_WALK_SCRATCH, "arrays", None)
+        if scratch is None or scratch[0].shape[0] < hi - lo:
+            scratch = _RULE_WALK_SCRATCH.arrays = (np.empty(hi - lo, dtype=np.int64), np.empty(hi - lo, dtype=np.int64),
+                                                   np.empty(hi - lo, dtype=np.int32))
+        pops, call_nodes, call_states = scratch
+        n_pops, n_calls = kernels.walk_rule(g.trans, g.accept, g.call_off, np.int64(state), idx.nodes, lo, hi,
+                                            idx.multi_nodes, idx.multi_off, idx.multi_ids, idx.max_depth, words,
+                                            pops, call_nodes, call_states)
+        found = pops[:n_pops]
+        if g.accept[state]:  # the root comes first in trie order
+            found = np.concatenate([np.array([lo], dtype=np.int64), found])
+        if not n_calls:
+            return found.copy()
+        parts = [found]
+        states = call_states[:n_calls]
+        for s in np.unique(states).tolist():
+            parts.append(self._walk((s,), call_nodes[:n_calls][states == s], trie, True, words))
+        return np.unique(np.concatenate(parts))
+
     def inner_mask(self, state: int) -> tuple[np.ndarray, np.ndarray, int]:
         """What a frame in ``state`` reads without completing its rule: (a read-only row; the trie
         nodes after which it may complete; the trie those nodes are in). Memoized per state.
@@ -402,7 +432,10 @@ class PushdownConstraint:
                 words[:width] = idx.slice_masks[which].view(np.uint32)
             trie = which + 1
             root = idx.trie_bounds[trie : trie + 1].astype(np.int64)
-            pops = self._walk((state,), root, trie, True, words)
+            if len(tops) == 1 and tops[0] == state:  # a DFA walk, and walks through calls only where they start
+                pops = self._walk_rule(state, trie, words)
+            else:
+                pops = self._walk((state,), root, trie, True, words)
             row = words[:width].view(np.int32)
             row.setflags(write=False)
             pops.setflags(write=False)

@@ -235,6 +235,56 @@ def walk_stack(
 
 
 @njit(cache=True, nogil=True)
+def walk_rule(
+    trans,  # int32[n_states, 256], C-contiguous: every rule's byte transitions (call markers removed)
+    accept,  # bool[n_states]
+    call_off,  # int32[n_states + 1]: CSR of call edges (only whether a state calls is read)
+    state,  # int64: a state that calls nothing
+    nodes,  # int64[...]: packed tries; the one walked is nodes[lo:hi]
+    lo,  # int64
+    hi,  # int64
+    multi_nodes,  # int64[m], multi_off int64[m + 1], multi_ids int32[...]: nodes where several ids end
+    multi_off,
+    multi_ids,
+    max_depth,  # int64
+    words,  # uint32[W]: allowed tokens are OR-ed in; must hold the trie's sink bit
+    pops,  # int64[...]: out, the nodes after which the frame can complete (its state accepts)
+    call_nodes,  # int64[...]: out, the nodes where the walk reaches a state that calls...
+    call_states,  # int32[...]: out, ...and that state
+):
+    """The part of :func:`walk_stack` (one frame in ``state``, from the root) that a DFA walk does:
+    bytes read inside the frame's rule. At a node whose state calls, the subtree is left to
+    :func:`walk_stack` from that node (the node's own tokens are marked here). Returns
+    ``(n_pops, n_calls)``; both lists are in trie order, and no call node lies below another."""
+    table = trans.reshape(trans.size)
+    stack = np.empty(max_depth + 1, dtype=np.int64)
+    stack[0] = state << 8
+    n_pops = 0
+    n_calls = 0
+    i = lo + 1
+    while i < hi:
+        w = nodes[i]
+        d = (w >> 8) & 0xFF
+        nxt = table[stack[d - 1] + (w & 0xFF)]
+        if nxt < 0:
+            i = lo + ((w >> 16) & 0xFFFFFF)
+            continue
+        mark_node_tokens(words, w, i, multi_nodes, multi_off, multi_ids)
+        if call_off[nxt + 1] > call_off[nxt]:
+            call_nodes[n_calls] = i
+            call_states[n_calls] = nxt
+            n_calls += 1
+            i = lo + ((w >> 16) & 0xFFFFFF)
+            continue
+        if accept[nxt]:
+            pops[n_pops] = i
+            n_pops += 1
+        stack[d] = np.int64(nxt) << 8
+        i += 1
+    return n_pops, n_calls
+
+
+@njit(cache=True, nogil=True)
 def reachable(trans, call_off, call_rule, call_ret, start, usable):
     """bool[n_states]: the states reachable from ``start`` by bytes and by calls to ``usable`` rules
     (to their resume states: a rule is entered and left as a whole)."""
@@ -280,6 +330,12 @@ def warmup() -> None:
                np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64), i32, np.int64(depth), words, pops,
                np.int64(0))
     reachable(trans, np.zeros(3, dtype=np.int32), i32, i32, np.int64(0), np.zeros(1, dtype=np.bool_))
+    ro = [a.copy() for a in (trans, accept, np.zeros(3, dtype=np.int32), nodes, np.zeros(0, dtype=np.int64),
+                             np.zeros(1, dtype=np.int64), i32)]
+    for a in ro:
+        a.setflags(write=False)
+    walk_rule(ro[0], ro[1], ro[2], np.int64(0), ro[3], np.int64(0), np.int64(2), ro[4], ro[5], ro[6],
+              np.int64(depth), words, pops, np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int32))
 
 
 if __name__ == "__main__":
