@@ -119,6 +119,7 @@ class Grammar:
         for a in (self.trans, self.accept, self.call_off, self.call_rule, self.call_ret, self.rule_start):
             a.setflags(write=False)
         self.nullable_end = _nullable_end(accept, calls, self.rule_start)
+        self._nullable_states = frozenset(np.flatnonzero(self.nullable_end).tolist())  # for can_end
 
     def _check_left_recursion(self) -> None:
         """A call reachable from a rule's start without reading a byte may not lead back to it."""
@@ -202,7 +203,8 @@ class Grammar:
 
     def can_end(self, stacks: Iterable[Stack]) -> bool:
         """True when some configuration may end the text here (every frame can complete at once)."""
-        return any(all(self.nullable_end[g] for g in st) for st in stacks)
+        nullable = self._nullable_states
+        return any(nullable.issuperset(st) for st in stacks)
 
     def next_bytes(self, stacks: Iterable[Stack]) -> np.ndarray:
         """The bytes some configuration can read next (sorted)."""
@@ -449,6 +451,8 @@ class PushdownConstraint:
 
         Where the top frame may complete at once, the row includes the row of the stack below it:
         those prefixes are computed first, bottom-up, so nesting depth costs no recursion."""
+        if len(stack) == 1:  # nothing below: the frame's inner row (memoized per state)
+            return self.inner_mask(stack[0])[0]
         pending: list[Stack] = []
         below_row: np.ndarray | None = None
         st = stack
