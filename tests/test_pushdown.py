@@ -202,3 +202,26 @@ def test_deep_nesting_needs_no_recursion(asset_tokenizer, asset_vocabulary) -> N
     allowed = unpack_bitmask(row, vocab.size)
     assert allowed[tok.encode("]", add_special_tokens=False)[0]] and allowed[tok.encode(",", add_special_tokens=False)[0]]
     assert not state.is_accepting() and max(len(s) for s in state.stacks) == 3001
+
+
+@pytest.mark.assets
+def test_warmup_compiles_every_signature_pushdown_masks_use(asset_vocabulary) -> None:
+    """``make install`` warms the kernels up; a mask must not compile a new specialization (the
+    read-only grammar and index arrays are a type of their own)."""
+    from guidegen.automata import pushdown_kernels
+
+    pushdown_kernels.warmup()
+    watched = [pushdown_kernels.frame_mask, pushdown_kernels.walk_stack, pushdown_kernels.reachable]
+    before = [set(f.signatures) for f in watched]
+    vocab = asset_vocabulary("smollm2")
+    grammar = Grammar.from_regexes(['\\{(?:"a":' + call_marker(1) + ")?\\}", "\\[(?:" + call_marker(0) + "|1)?\\]"])
+    constraint = PushdownConstraint(grammar, vocab)
+    stacks = grammar.start()
+    row = np.zeros(vocab.bitmask_width, dtype=np.int32)
+    for b in b'{"a":[{"a":[1]}]}':
+        constraint.fill(stacks, row)
+        stacks = grammar.step(stacks, bytes([b]))
+        assert stacks
+    after = [set(f.signatures) for f in watched]
+    for f, b, a in zip(watched, before, after):
+        assert a == b, f"{f.__name__} compiled a new specialization: {a - b}"

@@ -309,9 +309,19 @@ DEFAULT_MAX_MEMO = 4096
 # largest scale one of them needed.
 _WALK_SCALES = (3, 6, 9, 12)
 
-# walk_rule's output areas (pops, call nodes, their states), one set per thread (the walks of a
-# batch's rows may run at once), as large as the largest trie walked
+# frame_mask's output areas (pops, call nodes, their states), one set per thread (the walks of a
+# batch's rows may run at once)
 _RULE_WALK_SCRATCH = threading.local()
+
+
+def _rule_walk_scratch(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """This thread's output areas for :func:`.pushdown_kernels.frame_mask`, with room for ``n``
+    nodes (a walk records each node of its trie at most once)."""
+    arrays = getattr(_RULE_WALK_SCRATCH, "arrays", None)
+    if arrays is None or arrays[0].shape[0] < n:
+        arrays = _RULE_WALK_SCRATCH.arrays = (np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64),
+                                              np.empty(n, dtype=np.int32))
+    return arrays
 
 
 class PushdownConstraint:
@@ -385,32 +395,6 @@ class PushdownConstraint:
                 return pops[:n].copy()
         raise ConstraintError(f"the grammar is too ambiguous to compute a token mask ({g!r})")
 
-    def _walk_rule(self, state: int, trie: int, words: np.ndarray) -> np.ndarray:
-        """:meth:`_walk` of the one frame ``state`` (which calls nothing) from the root of trie
-        ``trie``, recording pops: a DFA walk inside its rule (:func:`.pushdown_kernels.walk_rule`),
-        then a stack walk below each node where the rule calls, one per calling state."""
-        idx = self._vocab_index()
-        g = self.grammar
-        lo, hi = idx.trie_bounds[trie], idx.trie_bounds[trie + 1]
-        scratch = getattr(_RULE_WALK_SCRATCH, "arrays", None)
-        if scratch is None or scratch[0].shape[0] < hi - lo:
-            scratch = _RULE_WALK_SCRATCH.arrays = (np.empty(hi - lo, dtype=np.int64), np.empty(hi - lo, dtype=np.int64),
-                                                   np.empty(hi - lo, dtype=np.int32))
-        pops, call_nodes, call_states = scratch
-        n_pops, n_calls = kernels.walk_rule(g.trans, g.accept, g.call_off, np.int64(state), idx.nodes, lo, hi,
-                                            idx.multi_nodes, idx.multi_off, idx.multi_ids, idx.max_depth, words,
-                                            pops, call_nodes, call_states)
-        found = pops[:n_pops]
-        if g.accept[state]:  # the root comes first in trie order
-            found = np.concatenate([np.array([lo], dtype=np.int64), found])
-        if not n_calls:
-            return found.copy()
-        parts = [found]
-        states = call_states[:n_calls]
-        for s in np.unique(states).tolist():
-            parts.append(self._walk((s,), call_nodes[:n_calls][states == s], trie, True, words))
-        return np.unique(np.concatenate(parts))
-
     def inner_mask(self, state: int) -> tuple[np.ndarray, np.ndarray, int]:
         """What a frame in ``state`` reads without completing its rule: (a read-only row; the trie
         nodes after which it may complete; the trie those nodes are in). Memoized per state.
@@ -419,32 +403,49 @@ class PushdownConstraint:
         :mod:`.slices`) gives its bits at once, and only the tokens outside it are walked."""
         hit = self._inner.get(state)
         if hit is None:
-            idx = self._vocab_index()
-            width = self.vocab.bitmask_width
-            # a slice one of the ready configurations contains (calls entered: an expression's
-            # identifiers are read a few calls down) is allowed at once
-            if state in self.grammar.calls:
-                ready, _ = self.grammar.expand([(state,)])
-                tops = np.fromiter({st[-1] for st in ready}, dtype=np.int64)
-            else:
-                tops = np.full(1, state, dtype=np.int64)
-            which = idx.first_contained(self.grammar.trans, tops)
-            words = np.zeros(width + 1, dtype=np.uint32)  # + the sink word
-            if which >= 0:
-                words[:width] = idx.slice_masks[which].view(np.uint32)
-            trie = which + 1
-            root = idx.trie_bounds[trie : trie + 1].astype(np.int64)
-            if len(tops) == 1 and tops[0] == state:  # a DFA walk, and walks through calls only where they start
-                pops = self._walk_rule(state, trie, words)
-            else:
-                pops = self._walk((state,), root, trie, True, words)
-            row = words[:width].view(np.int32)
+            row, pops, trie = self._stack_inner(state) if state in self.grammar.calls else self._rule_inner(state)
             row.setflags(write=False)
             pops.setflags(write=False)
             hit = (row, pops, trie)
             with self._lock:
                 self._inner[state] = hit
         return hit
+
+    def _rule_inner(self, state: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """:meth:`inner_mask` of a state that calls nothing: a DFA walk inside its rule
+        (:func:`.pushdown_kernels.frame_mask`), then a stack walk below each node where the rule
+        starts calling, one per calling state."""
+        idx = self._vocab_index()
+        g = self.grammar
+        width = self.vocab.bitmask_width
+        # trie 0, every token, is the largest walked
+        pops, call_nodes, call_states = _rule_walk_scratch(int(idx.trie_bounds[1] - idx.trie_bounds[0]) + 1)
+        words, trie, n_pops, n_calls = kernels.frame_mask(g.trans, g.accept, g.call_off, np.int64(state),
+                                                          *idx.sliced_args(), np.int64(width), pops, call_nodes,
+                                                          call_states)
+        found = pops[:n_pops].copy()
+        if n_calls:
+            parts = [found]
+            states = call_states[:n_calls]
+            for s in np.unique(states).tolist():
+                parts.append(self._walk((s,), call_nodes[:n_calls][states == s], trie, True, words))
+            found = np.unique(np.concatenate(parts))
+        return words[:width].view(np.int32), found, trie
+
+    def _stack_inner(self, state: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """:meth:`inner_mask` of a state that calls: a stack walk from the root, after the slice one of
+        the configurations ready at the start contains (calls entered: an expression's identifiers
+        are read a few calls down)."""
+        idx = self._vocab_index()
+        width = self.vocab.bitmask_width
+        ready, _ = self.grammar.expand([(state,)])
+        which = idx.first_contained(self.grammar.trans, np.fromiter({st[-1] for st in ready}, dtype=np.int64))
+        words = np.zeros(width + 1, dtype=np.uint32)  # + the sink word
+        if which >= 0:
+            words[:width] = idx.slice_masks[which].view(np.uint32)
+        trie = which + 1
+        pops = self._walk((state,), idx.trie_bounds[trie : trie + 1].astype(np.int64), trie, True, words)
+        return words[:width].view(np.int32), pops, trie
 
     def stack_mask(self, stack: Stack) -> np.ndarray:
         """The read-only row of tokens the configuration ``stack`` allows (EOS bits excluded).

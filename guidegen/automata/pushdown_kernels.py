@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .kernels import mark_node_tokens
+from .kernels import _scratch, first_contained_slice, mark_node_tokens
 
 OVERFLOW = -1  # a scratch area ran out: walk again with larger ones (``scale``)
 
@@ -285,6 +285,38 @@ def walk_rule(
 
 
 @njit(cache=True, nogil=True)
+def frame_mask(
+    trans, accept, call_off,  # as walk_rule's
+    state,  # int64: a state that calls nothing
+    slice_start, slice_max_pairs, edge_off, edge_byte, edge_next, slice_masks, trie_bounds,  # see kernels.fill_mask_sliced
+    nodes, multi_nodes, multi_off, multi_ids, max_depth,  # as walk_rule's
+    n_words,  # int64: the row's width
+    pops, call_nodes, call_states,  # out, as walk_rule's (pops include the root where the state accepts)
+):
+    """The first part of the inner mask of one frame in ``state``, in one call (as
+    :func:`~.kernels.fill_mask_sliced` is for a DFA): the first slice the state contains gives its
+    bits, and :func:`walk_rule` walks the tokens outside it. Returns ``(words, trie, n_pops,
+    n_calls)``: the row in ``words[:n_words]`` (with room for the trie's sink bit), the trie walked
+    (0: every token, ``k + 1``: those outside slice ``k``)."""
+    which = first_contained_slice(trans, np.full(1, state, dtype=np.int64), slice_start, edge_off, edge_byte,
+                                  edge_next, slice_max_pairs)
+    t = which + 1
+    lo = trie_bounds[t]
+    words = _scratch(nodes, lo, n_words)
+    if which >= 0:
+        src = slice_masks[which].view(np.uint32)
+        for k in range(n_words):
+            words[k] = src[k]
+    n_pops = 0
+    if accept[state]:  # the frame may complete before reading anything: the root comes first
+        pops[0] = lo
+        n_pops = 1
+    walked, n_calls = walk_rule(trans, accept, call_off, state, nodes, lo, trie_bounds[t + 1], multi_nodes, multi_off,
+                                multi_ids, max_depth, words, pops[n_pops:], call_nodes, call_states)
+    return words, t, n_pops + walked, n_calls
+
+
+@njit(cache=True, nogil=True)
 def reachable(trans, call_off, call_rule, call_ret, start, usable):
     """bool[n_states]: the states reachable from ``start`` by bytes and by calls to ``usable`` rules
     (to their resume states: a rule is entered and left as a whole)."""
@@ -312,30 +344,45 @@ def reachable(trans, call_off, call_rule, call_ret, start, usable):
     return seen
 
 
+def _read_only(*arrays: np.ndarray) -> list[np.ndarray]:
+    out = [np.array(a) for a in arrays]
+    for a in out:
+        a.setflags(write=False)
+    return out
+
+
 def warmup() -> None:
-    """Compile :func:`walk_stack` for the argument types :mod:`.pushdown` passes (a tiny grammar)."""
+    """Compile the kernels for the argument types :mod:`.pushdown` passes (a tiny grammar): the
+    grammar's and the vocabulary index's arrays read-only, as :class:`~.pushdown.Grammar` and
+    :class:`~.slices.VocabIndex` hold them; scratch and output arrays writable."""
     from .kernels import pack_trie
 
     trans = np.full((2, 256), -1, dtype=np.int32)
     trans[0, ord("a")] = 1
     accept = np.array([False, True])
     i32 = np.zeros(0, dtype=np.int32)
+    call_off = np.zeros(3, dtype=np.int32)
     nodes, depth = pack_trie(np.array([0, ord("a")], dtype=np.uint8), np.array([2, 2], dtype=np.int32),
                              np.array([0, 0], dtype=np.int32), np.array([0, 1], dtype=np.int32),
                              np.array([0], dtype=np.int32), np.int64(32))
     words = np.zeros(2, dtype=np.uint32)
     pops = np.zeros(2, dtype=np.int64)
-    walk_stack(trans, accept, np.zeros(3, dtype=np.int32), i32, i32, np.zeros(1, dtype=np.int32),
-               np.zeros(1, dtype=np.int32), np.zeros(1, dtype=np.int64), True, nodes, np.int64(0), np.int64(2),
-               np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64), i32, np.int64(depth), words, pops,
-               np.int64(0))
-    reachable(trans, np.zeros(3, dtype=np.int32), i32, i32, np.int64(0), np.zeros(1, dtype=np.bool_))
-    ro = [a.copy() for a in (trans, accept, np.zeros(3, dtype=np.int32), nodes, np.zeros(0, dtype=np.int64),
-                             np.zeros(1, dtype=np.int64), i32)]
-    for a in ro:
-        a.setflags(write=False)
-    walk_rule(ro[0], ro[1], ro[2], np.int64(0), ro[3], np.int64(0), np.int64(2), ro[4], ro[5], ro[6],
-              np.int64(depth), words, pops, np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int32))
+    reachable(trans, call_off, i32, i32, np.int64(0), np.zeros(1, dtype=np.bool_))  # while the grammar is built
+    g_trans, g_accept, g_off, g_rule, g_ret, g_start = _read_only(trans, accept, call_off, i32, i32,
+                                                                   np.zeros(1, dtype=np.int32))
+    # the vocabulary index: one slice, so two tries (every token; those outside the slice)
+    (two_tries, multi_nodes, multi_off, multi_ids, slice_start, slice_max_pairs, edge_off, edge_byte, edge_next,
+     slice_masks, trie_bounds) = _read_only(
+        np.concatenate([nodes, nodes]), np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64), i32,
+        np.zeros(1, dtype=np.int64), np.full(1, 64, dtype=np.int64), np.array([0, 1, 1], dtype=np.int32),
+        np.array([ord("a")], dtype=np.int32), np.array([1], dtype=np.int32), np.zeros((1, 1), dtype=np.int32),
+        np.array([0, 2, 4], dtype=np.int64))
+    walk_stack(g_trans, g_accept, g_off, g_rule, g_ret, g_start, np.zeros(1, dtype=np.int32),
+               np.zeros(1, dtype=np.int64), True, two_tries, np.int64(0), np.int64(2), multi_nodes, multi_off,
+               multi_ids, np.int64(depth), words, pops, np.int64(0))
+    frame_mask(g_trans, g_accept, g_off, np.int64(0), slice_start, slice_max_pairs, edge_off, edge_byte, edge_next,
+               slice_masks, trie_bounds, two_tries, multi_nodes, multi_off, multi_ids, np.int64(depth), np.int64(1),
+               pops, np.zeros(2, dtype=np.int64), np.zeros(2, dtype=np.int32))
 
 
 if __name__ == "__main__":
