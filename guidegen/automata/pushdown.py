@@ -342,7 +342,7 @@ class PushdownConstraint:
     def _setup(self) -> None:
         self._eos = frozenset(self.vocab.eos_token_ids)
         self._index: VocabIndex | None = None
-        self._inner: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._inner: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
         self._stack_masks: OrderedDict[Stack, np.ndarray] = OrderedDict()
         self._set_masks: OrderedDict[frozenset[Stack], np.ndarray] = OrderedDict()
         self._walk_scale = 0  # index into _WALK_SCALES
