@@ -34,6 +34,9 @@ Deliberate over-constraints (sound, documented, not warned about):
   matches at the start of the string), otherwise an intersection of automata (see below).
 * ``format``: ``date``, ``time``, ``date-time`` (RFC 3339, upper-case ``T``/``Z``, no leap seconds,
   years 0001–9999), ``uuid``, ``ipv4`` (no leading zeros), ``email`` (dot-atom local part @ host name).
+  A format name no JSON Schema draft defines (``url``, ``path``, ``int32``...) asserts nothing, as
+  the specification says of unknown formats; a defined one that is not supported here (``regex``,
+  ``idn-email``...) is unsupported.
 * ``not: {pattern: P}`` holds the canonically written strings of BMP characters that ``P`` matches
   neither under ECMA-262 nor under Python's :mod:`re` (whose ``$`` also matches before a final
   newline, whose ``\\w`` and ``\\s`` are wider...).
@@ -863,6 +866,14 @@ _FORMATS: dict[str, tuple[str, int, int | None]] = {
     "email": (_ATEXT + "+(?:\\." + _ATEXT + "+)*@" + _LABEL + "(?:\\." + _LABEL + ")*", 3, None),
 }
 SUPPORTED_FORMATS = frozenset(_FORMATS)
+# the formats a JSON Schema draft defines (2020-12's, and draft 3's older names): one not in
+# SUPPORTED_FORMATS cannot be asserted and is unsupported; any other name asserts nothing (the
+# specification: unknown formats are annotations, never a validation failure)
+_SPEC_FORMATS = frozenset({
+    "date-time", "date", "time", "duration", "email", "idn-email", "hostname", "idn-hostname", "ipv4", "ipv6",
+    "uri", "uri-reference", "iri", "iri-reference", "uuid", "uri-template", "json-pointer", "relative-json-pointer",
+    "regex", "host-name", "ip-address", "color", "style", "phone", "utc-millisec",
+})
 
 
 # ==================================================================================================
@@ -2433,6 +2444,8 @@ class _Lowering:
                     out += self._negation(part, self._cptr(x, xp, "allOf", i))
             elif kw == "anyOf" and len(v) == 1:
                 out += self._negation(v[0], self._cptr(x, xp, "anyOf", 0))
+            elif kw == "format" and v not in _FORMATS and v not in _SPEC_FORMATS:
+                continue  # asserts nothing, so nothing violates it
             else:
                 self._unsupported("not", self._kwp(x, xp, kw), "the negation of %r" % kw)
                 out.append((True, _ALL))
@@ -2742,10 +2755,10 @@ class _Lowering:
         if "format" in s:
             kwp = self._kwp(s, ptr, "format")
             fmt = _FORMATS.get(s["format"])
-            if fmt is None:
-                self._unsupported("format", kwp, "format %r" % s["format"])
-            else:
+            if fmt is not None:
                 shapes.append(_Shape(*fmt, "format", kwp, None))
+            elif s["format"] in _SPEC_FORMATS:
+                self._unsupported("format", kwp, "format %r" % s["format"])
         # counted characters are written canonically (json.dumps escapes): far smaller automata
         counted = _seq('"', _rep(_CANON_CHAR, min_l, max_l), '"')
         if not shapes:
@@ -3352,10 +3365,10 @@ class _Lowering:
                 res = _and3(res, self._pattern_test(pat, v, pat_ptr))
             if "format" in s:
                 f = _FORMATS.get(s["format"])
-                if f is None:
-                    self._unsupported("format", kp("format"), "format %r" % s["format"])
-                else:
+                if f is not None:
                     res = _and3(res, True if re.fullmatch(f[0], json.dumps(v, ensure_ascii=False)[1:-1]) else None)
+                elif s["format"] in _SPEC_FORMATS:
+                    self._unsupported("format", kp("format"), "format %r" % s["format"])
         elif isinstance(v, list):
             if "minItems" in s:
                 res = _and3(res, len(v) >= s["minItems"])
