@@ -349,12 +349,38 @@ def splice(host: DFA, parts: Mapping[int, DFA], *, max_states: int = DEFAULT_MAX
     return DFA(out, acc)
 
 
+@njit(cache=True, nogil=True)
+def _call_edges(transitions):
+    n_edges = 0
+    for s in range(transitions.shape[0]):
+        for hb in range(_FIRST_MARKER_BYTE, 256):
+            m = transitions[s, hb]
+            if m >= 0:
+                for lo in range(256):
+                    if transitions[m, lo] >= 0:
+                        n_edges += 1
+    src = np.empty(n_edges, dtype=np.int64)
+    rule = np.empty(n_edges, dtype=np.int64)
+    ret = np.empty(n_edges, dtype=np.int32)
+    e = 0
+    for s in range(transitions.shape[0]):
+        for hb in range(_FIRST_MARKER_BYTE, 256):
+            m = transitions[s, hb]
+            if m >= 0:
+                for lo in range(256):
+                    t = transitions[m, lo]
+                    if t >= 0:
+                        src[e] = s
+                        rule[e] = ((hb - _FIRST_MARKER_BYTE) << 8) | lo
+                        ret[e] = t
+                        e += 1
+    return src, rule, ret
+
+
 def call_edges(transitions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The calls a table's marker byte pairs write, as arrays ``(caller state, rule, resume state)``."""
-    src, first = np.nonzero(transitions[:, _FIRST_MARKER_BYTE:] >= 0)
-    middle = transitions[src, _FIRST_MARKER_BYTE + first]
-    edge, second = np.nonzero(transitions[middle] >= 0)
-    return src[edge], (first[edge] << 8) | second, transitions[middle[edge], second]
+    """The calls a table's marker byte pairs write, as arrays ``(caller state, rule, resume state)``,
+    by caller state."""
+    return _call_edges(transitions)
 
 
 def called_rules(dfa: DFA) -> set[int]:
@@ -444,7 +470,10 @@ def warmup() -> None:
     a, b = compile_regex("[a-c]+"), compile_regex("a.")
     intersect(a, b)
     difference(a, b)
-    splice(compile_regex("x" + call_marker(0), call_markers=True), {0: a})
+    host = compile_regex("x" + call_marker(0), call_markers=True)
+    splice(host, {0: a})
+    call_edges(host.transitions)
+    call_edges(host.transitions.copy())  # a grammar's table, writable while it is built
 
 
 if __name__ == "__main__":
