@@ -92,8 +92,11 @@ class GuidegenEngine:
     name = "guidegen"
 
     def __init__(self, tokenizer: Any, vocab: Any) -> None:
+        from .automata import dfa_ops, kernels, pushdown_kernels, regex
         from .host import Host
 
+        for module in (kernels, regex, pushdown_kernels, dfa_ops):  # every kernel's machine code loaded
+            module.warmup()
         self.vocab = vocab
         self.row = np.zeros(vocab.bitmask_width, dtype=np.int32)
         self._host_factory = Host
@@ -652,7 +655,8 @@ def run_grammar(
     say = log or (lambda s: None)
     with _fresh_guidegen_caches():
         built = _build_engines(names, tokenizer, vocabulary, say,
-                               lambda eng: eng.compile_grammar('start: "a" NUMBER+\n%import common.NUMBER\n'))
+                               lambda eng: eng.compile_grammar('start: "a" NUMBER+ | "(" start ")"\n'
+                                                               '%import common.NUMBER\n'))  # nesting: every kernel
         outcomes = {n: [run_schema(built[n], path, spec, tokenized, timeout_s=timeout_s)] for n in names}
     return _summaries(outcomes)
 
