@@ -67,7 +67,10 @@ Deliberate over-constraints (sound, documented, not warned about):
   the other branch forbids or constrains disjointly, integer ranges) are a plain union. Otherwise a
   branch leaves out the values another branch certainly accepts (a type it accepts unconditionally)
   and, for objects, omits one property each other branch requires, which makes the branches exclusive.
-  A branch that would be left empty only because an overlap cannot be decided is refused.
+  Branches over scalar values only (strings, numbers, booleans, null) that overlap otherwise are
+  exact as automata: each branch's canonical texts minus every other branch's (a scalar value has
+  one canonical text, so this is the difference of the values). A branch that would be left empty
+  only because an overlap of arrays or objects cannot be decided is refused.
 * ``anyOf`` is an exact union; ``allOf`` (and ``$ref`` with sibling keywords) is merged into one schema
   when the keywords can be intersected exactly, else refused.
 
@@ -340,6 +343,9 @@ _BMP_STRING = '"' + _rep(_enc_set(_BMP), 0, None) + '"'  # canonically written, 
 _INTEGER = "-?(?:0|[1-9][0-9]*)"
 _NUMBER = "-?(?:0|[1-9][0-9]*)(?:\\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
 _NONINT = "-?(?:0|[1-9][0-9]*)\\.[0-9]*[1-9][0-9]*"  # non-integral numbers (fraction, no exponent)
+# every scalar value's one canonical text: json.dumps's strings, integers plainly (never -0),
+# other numbers in decimal without trailing zeros or exponent
+_CANON_SCALAR = "null|true|false|0|-?[1-9][0-9]*|-?(?:0|[1-9][0-9]*)\\.[0-9]*[1-9]|" + _CANON_STRING
 
 
 def _canon_str(s: str) -> str:
@@ -2303,6 +2309,11 @@ class _Lowering:
                     unsure = unsure or any(not self._accepts_all(n, t) for t in shared)
                     after = after - shared
                 if before and not after and unsure:
+                    values = frozenset().union(*(self._types_l(b) & types for b, _, _ in branches))
+                    if not values & {"array", "object"}:  # scalars: each branch minus the others, as automata
+                        exclusive = self._exclusive_scalars(branches, values, self._kwp(s, ptr, "oneOf"))
+                        if exclusive is not False:
+                            return exclusive
                     self._unsupported("oneOf", self._kwp(s, ptr, "oneOf"),
                                       "branch %d overlaps another branch and cannot be made exclusive" % i)
                     after = before
@@ -2323,6 +2334,39 @@ class _Lowering:
                 if exp:
                     del self.ref_stack[-len(exp):]
         return _alt(parts)
+
+    def _exclusive_scalars(self, branches: list[tuple[Any, str, list[str]]], types: frozenset,
+                           kwp: str) -> str | None | bool:
+        """``oneOf`` over scalar values: each branch's canonical texts minus every other branch's, as
+        automata. A scalar value has one canonical text (:data:`_CANON_SCALAR`), so texts differ
+        exactly where values do and the difference is exact on values (restricted to canonical
+        writing, as everywhere). False when a branch has no automaton (over the state limit)."""
+        canonical = self._regex_dfa(_CANON_SCALAR)
+        dfas: list[DFA | None] = []
+        for m, mp, exp in branches:
+            self.ref_stack.extend(exp)
+            try:
+                rx = self.compile(m, mp, types)
+            finally:
+                if exp:
+                    del self.ref_stack[-len(exp):]
+            try:
+                dfas.append(None if rx is None else dfa_ops.intersect(self._regex_dfa(rx), canonical))
+            except RegexError:
+                return False
+        members = []
+        for i, dfa in enumerate(dfas):
+            if dfa is None:
+                continue
+
+            def only_this(dfa: DFA | None = dfa, i: int = i) -> DFA | None:
+                for j, other in enumerate(dfas):
+                    if dfa is not None and other is not None and j != i:
+                        dfa = dfa_ops.difference(dfa, other)
+                return dfa
+
+            members.append(self._automaton(("oneOf", kwp, i), only_this, "oneOf", kwp, None))
+        return _alt(members)
 
     def _separating_property(self, m: dict, n: dict) -> str | None:
         """A property that, present in an object of ``m``, makes it fail ``n``: one both declare with
