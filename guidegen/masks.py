@@ -166,6 +166,15 @@ def apply_bitmask_(
         bm = bm.index_select(0, idx)
         target = logits.index_select(0, idx)
 
+    if target.is_cuda and indices is None and target.is_contiguous():
+        from . import cuda_masks  # imports Triton: only for CUDA logits
+
+        if cuda_masks.available():
+            cuda_masks.apply_rows_(target.view(-1, n_logits), bm.contiguous().view(-1, width), n_cols)
+            if n_cols < n_logits:
+                target[..., n_cols:] = float("-inf")
+            return logits
+
     # unpack on the logits' device: bytes of the little-endian words -> [..., W*4, 8] bounds
     # (+inf = allowed, -inf = masked) -> clamp the logits from above
     if sys.byteorder != "little":  # pragma: no cover - the words' bytes would be reversed

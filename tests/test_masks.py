@@ -456,3 +456,10 @@ def test_apply_bitmask_on_cuda_matches_cpu() -> None:
     gpu2 = torch.randn(3, 2, 151936, device="cuda")
     apply_bitmask_(gpu2, torch.from_numpy(bm).cuda())
     assert torch.equal(torch.isneginf(gpu2).cpu(), torch.isneginf(cpu))
+    for dtype in (torch.bfloat16, torch.float16):  # NaN stays NaN, masked or not, on either path
+        cpu = torch.randn(3, 2, 151936).to(dtype)
+        cpu[:, :, ::7] = float("nan")
+        gpu = cpu.cuda()
+        apply_bitmask_(cpu, bm, vocab_size=151000)
+        apply_bitmask_(gpu, bm, vocab_size=151000)
+        assert torch.equal(gpu.cpu().isnan(), cpu.isnan()) and torch.equal(gpu.cpu().nan_to_num(), cpu.nan_to_num())
