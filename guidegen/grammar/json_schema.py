@@ -2325,15 +2325,16 @@ class _Lowering:
                 separated.append((m, mp, exp))
                 filters.append(after)
             branches = separated
-        parts = []
-        for (m, mp, exp), f in zip(branches, filters):
-            self.ref_stack.extend(exp)
-            try:
-                parts.append(self.compile(m, mp, f))
-            finally:
-                if exp:
-                    del self.ref_stack[-len(exp):]
-        return _alt(parts)
+        return _alt([self._compile_branch(m, mp, exp, f) for (m, mp, exp), f in zip(branches, filters)])
+
+    def _compile_branch(self, m: Any, mp: str, expanded: list[str], types: frozenset) -> str | None:
+        """A flattened applicator branch's regex, with the references expanded into it on the stack."""
+        self.ref_stack.extend(expanded)
+        try:
+            return self.compile(m, mp, types)
+        finally:
+            if expanded:
+                del self.ref_stack[-len(expanded):]
 
     def _exclusive_scalars(self, branches: list[tuple[Any, str, list[str]]], types: frozenset,
                            kwp: str) -> str | None | bool:
@@ -2344,12 +2345,7 @@ class _Lowering:
         canonical = self._regex_dfa(_CANON_SCALAR)
         dfas: list[DFA | None] = []
         for m, mp, exp in branches:
-            self.ref_stack.extend(exp)
-            try:
-                rx = self.compile(m, mp, types)
-            finally:
-                if exp:
-                    del self.ref_stack[-len(exp):]
+            rx = self._compile_branch(m, mp, exp, types)
             try:
                 dfas.append(None if rx is None else dfa_ops.intersect(self._regex_dfa(rx), canonical))
             except RegexError:
