@@ -953,6 +953,8 @@ def test_format_unknown_and_on_other_types() -> None:
             schema_to_regex({"type": "string", "format": fmt})
         assert e.value.keyword == "format" and e.value.pointer == "/format"
     assert schema_to_regex({"type": "string", "format": "url"}) == schema_to_regex({"type": "string"})
+    for old, new in (("host-name", "hostname"), ("ip-address", "ipv4")):  # draft 3's names
+        assert schema_to_regex({"type": "string", "format": old}) == schema_to_regex({"type": "string", "format": new})
     rx = schema_to_regex({"type": "string", "format": "int32", "maxLength": 2})
     assert matches(rx, "ab") and not matches(rx, "abc")
     rx = schema_to_regex({"type": "string", "not": {"format": "path", "maxLength": 2}})

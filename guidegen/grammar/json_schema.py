@@ -871,6 +871,8 @@ _FORMATS: dict[str, tuple[str, int, int | None]] = {
     "ipv4": (_IPV4, 7, 15),
     "email": (_ATEXT + "+(?:\\." + _ATEXT + "+)*@" + _LABEL + "(?:\\." + _LABEL + ")*", 3, None),
 }
+_FORMATS["host-name"] = _FORMATS["hostname"]  # draft 3's names for the same formats
+_FORMATS["ip-address"] = _FORMATS["ipv4"]
 SUPPORTED_FORMATS = frozenset(_FORMATS)
 # the formats a JSON Schema draft defines (2020-12's, and draft 3's older names): one not in
 # SUPPORTED_FORMATS cannot be asserted and is unsupported; any other name asserts nothing (the
