@@ -3679,13 +3679,6 @@ def _parser_for(spec: Any) -> Callable[[str], Any]:
     return adapter.validate_json
 
 
-def _recursive(rules: list[str | DFA | None]) -> bool:
-    """True when a rule reachable from rule 0 calls itself, directly or not (read off the call
-    markers in the rules' regexes, before anything is compiled)."""
-    return dfa_ops.rule_order([{ord(m) - 0xD800 for m in _MARKERS.findall(r)} if isinstance(r, str)
-                               else dfa_ops.called_rules(r) if isinstance(r, DFA) else set() for r in rules]) is None
-
-
 class JSONSchemaCompiler:
     """The ``"schema"`` constraint compiler: JSON Schema / pydantic model / type hint → a DFA constraint
     (rules given as automata spliced in), or a pushdown constraint when the schema nests without bound."""
@@ -3704,9 +3697,7 @@ class JSONSchemaCompiler:
         automata = {k: r for k, r in enumerate(rules) if isinstance(r, DFA)}
         if len(automata) == len(rules) - 1:  # regular: the automata spliced into the root's, no pushdown
             dfa = dfa_ops.splice(compiled[rules[0]], automata)
-        elif _recursive(rules):
-            dfa = None
-        else:  # rules of their own for size or sharing: one automaton unless that is much larger
+        else:  # rules of their own for size or sharing: one automaton unless recursive or much larger
             try:
                 dfa = dfa_ops.flatten([compiled[r] if isinstance(r, str) else r for r in rules])
             except RegexError:
