@@ -25,12 +25,17 @@ The engine runs each rule as one DFA, top-down, and a call costs a push and a po
   keeps left recursion visible (a nullable call would hide it) and puts exactly one ``(?:IGNORE)*``
   between two terminals whatever is left out between them.
 
+Blocks by indentation: a grammar that declares ``_INDENT`` and ``_DEDENT`` (``%declare``, as
+Lark's ``python.lark`` does for its ``Indenter`` post-lexer) is read as that post-lexer reads it,
+with the block depth carried by copies of the rules (see :class:`_Indentation`): every line of a
+block is indented by four spaces a level, exactly, blocks nest at most 16 deep, and inside
+brackets line breaks are ignored.
+
 Not supported, each raising :class:`~guidegen.errors.GrammarError` that names the symbol and its
-line: ``%declare`` (terminals produced by a post-lexer, such as the ``_INDENT``/``_DEDENT`` of
-Lark's ``python.lark``: a grammar constraint has nothing that could produce them), terminals whose
-pattern has no finite automaton (lookaround, backreferences, ``\b``, anchors, the Unicode
-properties of the ``regex`` module) or matches the empty string, and rules that derive no finite
-text.
+line: other ``%declare`` terminals (produced by a post-lexer: a grammar constraint has nothing that
+could produce them), terminals whose pattern has no finite automaton (lookaround, backreferences,
+``\b``, anchors, the Unicode properties of the ``regex`` module) or matches the empty string, and
+rules that derive no finite text.
 """
 
 from __future__ import annotations
@@ -78,8 +83,8 @@ _MAX_STATES = 10_000
 """DFA states (before minimization) a rule's regex may need before inlined rules become calls."""
 
 _DECLARED = (
-    "terminals declared with %declare are produced by a post-lexer (e.g. the _INDENT/_DEDENT of "
-    "Python's indentation), which a grammar constraint cannot produce; not supported"
+    "terminals declared with %declare are produced by a post-lexer, which a grammar constraint cannot "
+    "produce; not supported, but for _INDENT and _DEDENT (blocks by indentation, read as Lark's Indenter does)"
 )
 
 # precedence of an emitted regex: what it can be put next to without a group
@@ -122,10 +127,23 @@ _Expr = Union[_Term, _Ref, _Seq, _Alt, _Repeat]
 
 
 class _Lang(NamedTuple):
-    """A fragment's language: its non-empty strings (None: there are none) and whether it has ε."""
+    """A fragment's language: its non-empty strings (None: there are none), whether it has ε, and
+    how its non-empty strings end (one of the ``_ENDS_*``: what may separate them from the next
+    token depends on it where blocks are made by indentation)."""
 
     expr: _Expr | None
     nullable: bool
+    ends: int = 0
+
+
+_ENDS_TOKEN, _ENDS_LINE, _ENDS_INDENT, _ENDS_MIXED = 0, 1, 2, 3
+"""A fragment's strings end with a token (ignored text may follow), with the line break of an
+indentation grammar (the next line's indentation follows), with the indentation opening a block
+(nothing follows but the block), or some one way and some another."""
+
+
+def _either(a: int, b: int) -> int:
+    return a if a == b else _ENDS_MIXED
 
 
 _EPSILON = _Lang(None, True)
@@ -170,24 +188,86 @@ def _nullable(expr: _Expr) -> bool:
     return False
 
 
-class _Lowering:
-    """Lark rule trees → :class:`_Lang`, given which rules have ε and which have non-empty strings."""
+@dataclass(frozen=True)
+class _Indentation:
+    """How a grammar that declares ``_INDENT`` and ``_DEDENT`` (Lark's ``Indenter`` convention, as
+    in ``python.lark``) makes blocks, for :class:`_Lowering`.
 
-    def __init__(self, ignore: _Expr | None) -> None:
+    Lark's post-lexer reads the line-break terminal (the one before ``_INDENT``) with the next
+    line's indentation and emits ``_INDENT`` where that indentation grows and ``_DEDENT`` where it
+    shrinks back to an enclosing block's, and drops line breaks inside brackets. A context-free
+    grammar cannot compare indentations, so the depth becomes part of the rules: a rule whose text
+    holds line breaks outside brackets has one copy per block depth, and every line of a block at
+    depth ``d`` starts with ``d`` times :attr:`unit`, exactly (Python accepts any consistent
+    indentation; this reads the common one, four spaces, and so generates only that). Blocks nest
+    at most :attr:`max_depth` deep.
+    """
+
+    newline: str  # the line-break terminal (python.lark's _NEWLINE)
+    line_breaks: _Term  # its text without the next line's indentation: a line break, blank lines, comments
+    in_brackets: _Expr  # what may separate two tokens inside brackets: the ignored text or a line break
+    opening: frozenset[str]  # the bracket terminals
+    closing: frozenset[str]
+    depends_on_depth: frozenset[str]  # the rules whose text holds line breaks outside brackets
+    unit: str = "    "
+    max_depth: int = 16
+
+
+INDENT, DEDENT = "_INDENT", "_DEDENT"
+
+
+class _Lowering:
+    """Lark rule trees → :class:`_Lang`, given which rules have ε and which have non-empty strings.
+
+    With an :class:`_Indentation`, a rule is lowered in a context (its block depth, and whether it
+    stands inside brackets), and a reference names the copy of the rule for its context
+    (:meth:`copy`). :attr:`contexts` collects the copies (the rules, without indentation)
+    referenced so far."""
+
+    def __init__(self, ignore: _Expr | None, indentation: _Indentation | None = None) -> None:
         self.ignore = ignore  # (?:IGNORE)*, or None when nothing is ignored
+        self.indentation = indentation
         self.nonempty: dict[str, bool] = {}
         self.nullable: dict[str, bool] = {}
+        self.ends: dict[str, int] = {}
+        self.contexts: dict[str, tuple[str, int, bool]] = {}  # copy → (rule, depth, in brackets)
+        self.depth = 0
+        self.brackets = 0
+
+    def copy(self, name: str) -> str:
+        """The copy of rule ``name`` for the current context (the rule itself without indentation)."""
+        if self.indentation is None:
+            self.contexts.setdefault(name, (name, 0, False))
+            return name
+        dependent = name in self.indentation.depends_on_depth
+        if self.brackets and dependent:
+            raise ValueError(f"rule {name!r} holds line breaks, and is used inside brackets")
+        key = f"{name}@brackets" if self.brackets else f"{name}@{self.depth}" if dependent and self.depth else name
+        self.contexts.setdefault(key, (name, self.depth if dependent else 0, bool(self.brackets)))
+        return key
+
+    def lower_copy(self, key: str, trees: dict[str, Tree]) -> _Lang:
+        name, self.depth, in_brackets = self.contexts[key]
+        self.brackets = int(in_brackets)
+        return self.lower(trees[name])
 
     def lower(self, node: Tree | NonTerminal | Terminal) -> _Lang:
         if isinstance(node, Terminal):
+            if self.indentation is not None and node.name == self.indentation.newline:
+                if self.brackets:
+                    raise ValueError(f"the line-break terminal {node.name} stands inside brackets")
+                return _Lang(self.indentation.line_breaks, False, _ENDS_LINE)
+            if node.name in (INDENT, DEDENT):
+                raise ValueError(f"{node.name} must stand in a sequence, {INDENT} right after a line break")
             return _Lang(_Ref(node.name), False)
         if isinstance(node, NonTerminal):
-            name = node.name
-            return _Lang(_Ref(name) if self.nonempty.get(name) else None, self.nullable.get(name, False))
+            key = self.copy(node.name)
+            return _Lang(_Ref(key) if self.nonempty.get(key) else None, self.nullable.get(key, False),
+                         self.ends.get(key, _ENDS_TOKEN))
         if node.data == "expansions":
             return self._alternatives([self.lower(c) for c in node.children])
         if node.data == "expansion":
-            return self._concat([self.lower(c) for c in node.children])
+            return self._sequence(node.children)
         if node.data == "alias":
             return self.lower(node.children[0])
         if node.data == "maybe":
@@ -207,29 +287,80 @@ class _Lowering:
 
     @staticmethod
     def _alternatives(options: list[_Lang]) -> _Lang:
-        exprs = [o.expr for o in options if o.expr is not None]
-        return _Lang(_alt(exprs) if exprs else None, any(o.nullable for o in options))
+        with_text = [o for o in options if o.expr is not None]
+        ends = with_text[0].ends if with_text else _ENDS_TOKEN
+        for o in with_text[1:]:
+            ends = _either(ends, o.ends)
+        return _Lang(_alt([o.expr for o in with_text]) if with_text else None, any(o.nullable for o in options),
+                     ends)
 
-    def _concat(self, parts: list[_Lang]) -> _Lang:
-        if any(p.expr is None and not p.nullable for p in parts):
+    def _sequence(self, items: list) -> _Lang:
+        """A rule expansion's items one after the other. With indentation, a block (``_INDENT``
+        to ``_DEDENT``) is one level deeper, and the inside of brackets is lowered as such."""
+        if self.indentation is None:
+            acc = _EPSILON
+            for item in items:
+                acc = self._then(acc, self.lower(item))
+            return acc
+        indentation = self.indentation
+        depth, brackets = self.depth, self.brackets
+        try:
+            acc = _EPSILON
+            for item in items:
+                name = item.name if isinstance(item, Terminal) else None
+                if name == INDENT:
+                    if self.depth >= indentation.max_depth:
+                        return _NOTHING  # blocks nest no deeper
+                    self.depth += 1
+                    if acc.expr is not None:  # (it may have no strings yet, early in the fixpoint)
+                        acc = _Lang(_seq(acc.expr, _Term(indentation.unit * self.depth, _SEQ)), False, _ENDS_INDENT)
+                    continue
+                if name == DEDENT:
+                    if self.depth == depth:
+                        raise ValueError(f"{DEDENT} without an {INDENT} before it in the sequence")
+                    self.depth -= 1
+                    continue
+                acc = self._then(acc, self.lower(item))
+                if name in indentation.opening:
+                    self.brackets += 1
+                elif name in indentation.closing:
+                    if self.brackets == brackets:
+                        raise ValueError(f"a closing bracket ({name}) without its opening one in the sequence")
+                    self.brackets -= 1
+            if (self.depth, self.brackets) != (depth, brackets):
+                raise ValueError(f"a sequence opens a block or a bracket that it does not close")
+            return acc
+        finally:
+            self.depth, self.brackets = depth, brackets
+
+    def _between(self, left: _Lang) -> _Expr | None:
+        """What separates a string of ``left`` from the next token, in the current context."""
+        if left.ends == _ENDS_TOKEN:
+            return self.indentation.in_brackets if self.brackets and self.indentation else self.ignore
+        if left.ends == _ENDS_LINE:  # the next line, in the current block
+            return _Term(self.indentation.unit * self.depth, _SEQ) if self.depth else None
+        if left.ends == _ENDS_INDENT:
+            return None
+        raise ValueError("some of its texts end with a line break and some do not, so what may follow them "
+                         "(indentation or ignored text) is not one thing")
+
+    def _then(self, acc: _Lang, part: _Lang) -> _Lang:
+        """``acc`` followed by ``part``."""
+        if (acc.expr is None and not acc.nullable) or (part.expr is None and not part.nullable):
             return _NOTHING
-        acc = _EPSILON
-        for part in parts:
-            if part.expr is None:
-                continue
-            if acc.expr is None:
-                acc = part
-                continue
-            a, b, ig = acc.expr, part.expr, self.ignore
-            if not acc.nullable and not part.nullable:
-                acc = _Lang(_seq(a, ig, b), False)
-            elif not acc.nullable:
-                acc = _Lang(_seq(a, _opt(_seq(ig, b))), False)
-            elif not part.nullable:
-                acc = _Lang(_seq(_opt(_seq(a, ig)), b), False)
-            else:
-                acc = _Lang(_alt([_seq(a, _opt(_seq(ig, b))), b]), True)
-        return acc
+        if part.expr is None:
+            return acc
+        if acc.expr is None:
+            return part
+        a, b, gap = acc.expr, part.expr, self._between(acc)
+        ends = _either(acc.ends, part.ends) if part.nullable else part.ends
+        if not acc.nullable and not part.nullable:
+            return _Lang(_seq(a, gap, b), False, ends)
+        if not acc.nullable:
+            return _Lang(_seq(a, _opt(_seq(gap, b))), False, ends)
+        if not part.nullable:
+            return _Lang(_seq(_opt(_seq(a, gap)), b), False, ends)
+        return _Lang(_alt([_seq(a, _opt(_seq(gap, b))), b]), True, ends)
 
     def _repeat(self, inner: _Lang, low: int, high: int | None) -> _Lang:
         if inner.expr is None or high == 0:
@@ -237,11 +368,13 @@ class _Lowering:
         x = inner.expr
         nullable = low == 0 or inner.nullable
         if high == 1:
-            return _Lang(x, nullable)
-        if self.ignore is None:
-            return _Lang(_Repeat(x, 1 if inner.nullable else max(low, 1), high), nullable)
+            return _Lang(x, nullable, inner.ends)
+        gap = self._between(inner)
+        if gap is None:
+            return _Lang(_Repeat(x, 1 if inner.nullable else max(low, 1), high), nullable, inner.ends)
         more_low = 0 if inner.nullable else max(low - 1, 0)
-        return _Lang(_seq(x, _Repeat(_seq(self.ignore, x), more_low, None if high is None else high - 1)), nullable)
+        return _Lang(_seq(x, _Repeat(_seq(gap, x), more_low, None if high is None else high - 1)), nullable,
+                     inner.ends)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -768,9 +901,10 @@ class LarkRules:
 
 def _load(
     text: str, source: str | os.PathLike[str] | None, where: _Where
-) -> tuple[dict[str, Tree], dict[str, TerminalDef], list[str]]:
-    """The rule trees (templates instantiated, literals made anonymous terminals), the terminals
-    and the names of the ignored ones, as lark builds them for its own parsers."""
+) -> tuple[dict[str, Tree], dict[str, TerminalDef], list[str], list[str]]:
+    """The rule trees (templates instantiated, literals made anonymous terminals), the terminals,
+    the names of the ignored ones and those of the declared ones (``%declare``), as lark builds
+    them for its own parsers."""
     try:
         builder = GrammarBuilder()
         builder.load_grammar(text, os.fspath(source) if source is not None else "<grammar>")
@@ -780,9 +914,11 @@ def _load(
             if tree is None:
                 raise GrammarError(f"%declare {name}{where.line(name)}: {_DECLARED}")
         terminals: list[TerminalDef] = []
+        declared: list[str] = []
         for name, (tree, priority) in grammar.term_defs:
             if tree is None:
-                raise GrammarError(f"%declare {name}{where.line(name)}: {_DECLARED}")
+                declared.append(name)
+                continue
             try:
                 pattern = (PrepareLiterals() * TerminalTreeToPattern()).transform(tree)
             except (LarkError, ValueError) as e:
@@ -798,7 +934,7 @@ def _load(
                 trees[name] = prepare.transform(tree)
     except (LarkError, OSError) as e:
         raise GrammarError(f"bad Lark grammar: {where.explain(e)}") from None
-    return trees, {t.name: t for t in terminals}, list(dict.fromkeys(grammar.ignore))
+    return trees, {t.name: t for t in terminals}, list(dict.fromkeys(grammar.ignore)), declared
 
 
 def lower_lark(text: str, start: str = "start", *, source: str | os.PathLike[str] | None = None) -> LarkRules:
@@ -808,7 +944,7 @@ def lower_lark(text: str, start: str = "start", *, source: str | os.PathLike[str
     are looked up beside it, as Lark does.
     """
     where = _Where(text)
-    trees, by_name, ignored_names = _load(text, source, where)
+    trees, by_name, ignored_names, declared = _load(text, source, where)
     if start not in trees:
         raise GrammarError(f"the start rule {start!r} is not defined in the grammar")
     reachable = [start]
@@ -817,6 +953,13 @@ def lower_lark(text: str, start: str = "start", *, source: str | os.PathLike[str
             if sym.name not in reachable:
                 reachable.append(sym.name)
     reachable.sort(key=list(trees).index)
+    for name in declared:
+        if name not in (INDENT, DEDENT):
+            raise GrammarError(f"%declare {name}{where.line(name)}: {_DECLARED}")
+        if len(declared) != 2:
+            raise GrammarError(f"%declare {name}{where.line(name)}: blocks by indentation need both {INDENT} and "
+                               f"{DEDENT} declared (Lark's Indenter convention)")
+    newline = _newline_terminal(trees, reachable, where) if declared else None
 
     def label(name: str) -> str:  # generated names (__ANON_0, __IGNORE_0) mean nothing to users
         pattern = by_name[name].pattern
@@ -826,7 +969,7 @@ def lower_lark(text: str, start: str = "start", *, source: str | os.PathLike[str
     newline_tokens = False
     for name in reachable:
         for sym in _symbols(trees[name], Terminal):
-            if sym.name not in terms:
+            if sym.name not in terms and sym.name not in (INDENT, DEDENT, newline):
                 context = f"terminal {label(sym.name)!r}{where.line(sym.name)}"
                 if sym.name.startswith("__"):
                     context += f" in rule {name!r}{where.line(name)}"
@@ -837,48 +980,117 @@ def lower_lark(text: str, start: str = "start", *, source: str | os.PathLike[str
     # line. Where line breaks are only ever ignored (no token starts with one), a lexer's reading is
     # kept instead, since it is what the grammar means: the comment runs to its line break. So
     # between tokens it takes its line break along; only at the end of the text may it end without
-    # one. (That also spares the DFAs tracking every place a comment might have stopped.)
+    # one. (That also spares the DFAs tracking every place a comment might have stopped.) With
+    # indentation, the comment runs to the line break the line-break terminal stands for.
     line_comment = ("[^\\n]*", "[^\n]*")  # lark turns \n in a regex literal into the character
     comments = [t for n, t in zip(ignored_names, ignored) if by_name[n].pattern.to_regexp().endswith(line_comment)]
-    if newline_tokens or not any(re.fullmatch(t.regex, "\n") for t in ignored if t not in comments):
+    indentation = None
+    if newline is not None:
+        ignored = [t for t in ignored if t not in comments]
+        indentation = _indentation(trees, reachable, newline, by_name, ignored, comments, where)
+    elif newline_tokens or not any(re.fullmatch(t.regex, "\n") for t in ignored if t not in comments):
         comments = []
-    between = [_seq(t, _Term("\n", _ATOM)) if t in comments else t for t in ignored]
+    between = [_seq(t, _Term("\n", _ATOM)) if t in comments and indentation is None else t for t in ignored]
     ignore = _Repeat(_alt(between), 0, None) if between else None
     end = _seq(ignore, _opt(_alt(comments))) if comments else ignore
 
-    lowering = _Lowering(ignore)
+    lowering = _Lowering(ignore, indentation)
+    start_key = lowering.copy(start)
+
+    def lower(key: str) -> _Lang:
+        try:
+            return lowering.lower_copy(key, trees)
+        except ValueError as e:
+            name = lowering.contexts[key][0]
+            raise GrammarError(f"rule {key!r}{where.line(name)}: {e}") from None
+
     changed = True
-    while changed:  # least fixpoint of "has ε" and "has a non-empty string"
+    while changed:  # least fixpoint of "has ε", "has a non-empty string" and how the strings end
+        known = len(lowering.contexts)
         changed = False
-        for name in reachable:
-            try:
-                lang = lowering.lower(trees[name])
-            except ValueError as e:
-                raise GrammarError(f"rule {name!r}{where.line(name)}: {e}") from None
-            if (lang.expr is not None, lang.nullable) != (lowering.nonempty.get(name), lowering.nullable.get(name)):
-                lowering.nonempty[name], lowering.nullable[name] = lang.expr is not None, lang.nullable
+        for key in list(lowering.contexts):
+            lang = lower(key)
+            flags = (lang.expr is not None, lang.nullable, lang.ends)
+            if flags != (lowering.nonempty.get(key), lowering.nullable.get(key), lowering.ends.get(key)):
+                lowering.nonempty[key], lowering.nullable[key], lowering.ends[key] = flags
                 changed = True
-    endless = [f"{n!r}{where.line(n)}" for n in reachable if not (lowering.nonempty[n] or lowering.nullable[n])]
+        changed = changed or len(lowering.contexts) != known
+    order = {name: i for i, name in enumerate(reachable)}
+    keys = sorted(lowering.contexts, key=lambda k: (order[lowering.contexts[k][0]], lowering.contexts[k][1:]))
+    # a rule's copy may have no text where the depth bound cuts it: the rule is endless if every copy is
+    finite = {lowering.contexts[k][0] for k in keys if lowering.nonempty[k] or lowering.nullable[k]}
+    endless = [f"{n!r}{where.line(n)}" for n in dict.fromkeys(lowering.contexts[k][0] for k in keys) if n not in finite]
     if endless:
         plural = len(endless) > 1
         raise GrammarError(f"rule{'s' if plural else ''} {', '.join(endless)} match{'' if plural else 'es'} no "
                            "finite text: every alternative needs the rule itself again (or another such rule)")
     rules: dict[str, _Expr] = {}
-    for name in reachable:
-        lang = lowering.lower(trees[name])
+    for key in keys:
+        lang = lower(key)
         if lang.expr is not None:
-            rules[name] = lang.expr
-    if start not in rules:
+            rules[key] = lang.expr
+    if start_key not in rules:
         raise GrammarError(f"the start rule {start!r}{where.line(start)} matches only the empty text")
 
     rules.update(terms)  # terminals are rules too from here on: a long one may have to become a call
     for cycle in _cycles(rules):
         _remove_left_recursion(cycle, rules)
-    whole = _seq(ignore, _Ref(start), end)
-    if lowering.nullable[start]:
-        whole = _seq(ignore, _opt(_alt([_seq(_Ref(start), end)] + comments)))
-    names, regexes, dfas = _Calls(rules, whole, {r for cycle in _cycles(rules) for r in cycle}).regexes(start)
+    lead = None if indentation else ignore  # no indentation before the first line
+    whole = _seq(lead, _Ref(start_key), end)
+    if lowering.nullable[start_key]:
+        whole = _seq(lead, _opt(_alt([_seq(_Ref(start_key), end)] + comments)))
+    names, regexes, dfas = _Calls(rules, whole, {r for cycle in _cycles(rules) for r in cycle}).regexes(start_key)
     return LarkRules(regexes, [label(n) if n in terms else n for n in names], dfas)
+
+
+def _newline_terminal(trees: dict[str, Tree], reachable: list[str], where: _Where) -> str:
+    """The line-break terminal of an indentation grammar: the one each ``_INDENT`` comes right after."""
+    found: set[str] = set()
+    for name in reachable:
+        for node in trees[name].iter_subtrees():
+            if node.data != "expansion":
+                continue
+            for before, item in zip([None, *node.children], node.children):
+                if isinstance(item, Terminal) and item.name == INDENT:
+                    if not isinstance(before, Terminal) or before.name in (INDENT, DEDENT):
+                        raise GrammarError(f"rule {name!r}{where.line(name)}: {INDENT} must come right after the "
+                                           "line-break terminal (as in `_NEWLINE _INDENT stmt+ _DEDENT`)")
+                    found.add(before.name)
+    if len(found) != 1:
+        raise GrammarError(f"%declare {INDENT}{where.line(INDENT)}: " + (
+            f"no rule uses {INDENT}" if not found else f"{INDENT} follows several terminals: {sorted(found)}"))
+    return found.pop()
+
+
+def _indentation(trees: dict[str, Tree], reachable: list[str], newline: str, by_name: dict[str, TerminalDef],
+                 ignored: list[_Term], comments: list[_Term], where: _Where) -> _Indentation:
+    """Blocks by indentation, read as Lark's ``Indenter`` post-lexer reads them: ``newline`` stands
+    for a line break with the blank lines, comment lines and indentation after it, and inside
+    brackets line breaks are ignored."""
+    nl_regex = by_name[newline].pattern.to_regexp()
+    if not all(re.fullmatch(nl_regex, text) for text in ("\n", "\n    ")):
+        raise GrammarError(f"terminal {newline}{where.line(newline)} must match a line break and the indentation "
+                           f"after it, as the Indenter reads it; its pattern is {nl_regex!r}")
+    comment = "|".join(t.regex for t in comments)
+    maybe_comment = f"(?:{comment})?" if comment else ""
+    line_breaks = _Term(f"{maybe_comment}\\r?\\n(?:[\\t\\f ]*{maybe_comment}\\r?\\n)*", _SEQ)
+    line_break = _Term(f"{maybe_comment}\\r?\\n", _SEQ)
+    brackets = {"(": ")", "[": "]", "{": "}"}
+    literal = {n: t.pattern.value for n, t in by_name.items() if isinstance(t.pattern, PatternStr)}
+    depends = {n for n in reachable if any(s.name in (newline, INDENT, DEDENT) for s in _symbols(trees[n], Terminal))}
+    grew = True
+    while grew:
+        before = len(depends)
+        depends |= {n for n in reachable if any(s.name in depends for s in _symbols(trees[n], NonTerminal))}
+        grew = len(depends) != before
+    return _Indentation(
+        newline=newline,
+        line_breaks=line_breaks,
+        in_brackets=_Repeat(_alt([*ignored, line_break]), 0, None),
+        opening=frozenset(n for n, v in literal.items() if v in brackets),
+        closing=frozenset(n for n, v in literal.items() if v in brackets.values()),
+        depends_on_depth=frozenset(depends),
+    )
 
 
 def lark_to_rules(text: str, start: str = "start", *, source: str | os.PathLike[str] | None = None) -> list[str]:
