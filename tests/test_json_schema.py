@@ -1304,6 +1304,60 @@ def test_not_and_if_then_else() -> None:
             assert matches(lang, value) == v.is_valid(value), (schema, value)
 
 
+def _mask_path_agrees(schema: dict, values: list, vocabulary: Any, tokenizer: Any) -> None:
+    """Every value (its keys in schema order) is accepted token by token through the real masks of
+    ``vocabulary`` exactly when ``jsonschema`` says it is valid."""
+    from guidegen.check import check_tokens
+
+    constraint = JSONSchemaCompiler().compile(schema, vocabulary)
+    v = validator(schema)
+    for value in values:
+        tokens = tokenizer.encode(compact(value), add_special_tokens=False)
+        assert check_tokens(constraint, tokens, tokenizer=tokenizer).accepted == v.is_valid(value), (schema, value)
+
+
+_ALL_OF_OBJECT_CASES = [
+    # both parts close the object: a name one part declares takes the other's additionalProperties
+    ({"allOf": [{"type": "object", "properties": {"a": {"type": "integer"}}, "additionalProperties": False},
+                {"properties": {"b": {"type": "string"}}, "additionalProperties": {"type": "integer"}}]},
+     [{}, {"a": 1}, {"a": "x"}, {"b": "x"}, {"c": 1}]),
+    ({"allOf": [{"type": "object", "properties": {"a": {"type": "integer"}, "b": {}},
+                 "additionalProperties": {"type": "integer"}},
+                {"properties": {"b": {"type": "integer"}, "c": {"minimum": 3}}, "additionalProperties": {"minimum": 0}}]},
+     [{}, {"a": -1}, {"a": 1}, {"b": "x"}, {"b": -1}, {"c": 2}, {"c": 4}, {"d": -1}, {"d": 1}, {"d": "x"},
+      {"a": 1, "b": 2, "c": 3, "d": 0}]),
+    # a pattern of one part: the other part, which has no pattern, gives its names its additionalProperties
+    ({"allOf": [{"type": "object", "properties": {"a": {"type": "integer"}, "xa": {"maxLength": 1}},
+                 "patternProperties": {"^x": {"type": "string"}}},
+                {"properties": {"yb": {"maxLength": 2}}, "additionalProperties": {"type": "string"}}]},
+     [{}, {"a": 1}, {"a": "s"}, {"xa": "ab"}, {"xa": "a"}, {"yb": "abc"}, {"yb": "ab"}, {"yb": 1}, {"xc": 1},
+      {"xc": "s"}, {"y": 1}, {"y": "s"}]),
+    # patterns of both parts (several patterns: declared names only are generated)
+    ({"allOf": [{"type": "object", "properties": {"p": {"type": "integer"}, "xa": {}},
+                 "patternProperties": {"^x": {"type": "string"}}},
+                {"properties": {"q": {"type": "null"}, "xb": {}},
+                 "patternProperties": {"^x": {"maxLength": 2}, "^y": {"type": "integer"}}}]},
+     [{}, {"p": 1, "q": None}, {"p": "s"}, {"xa": "ab"}, {"xa": "abc"}, {"xa": 1}, {"xb": "a"}, {"xb": "abc"}]),
+]
+
+
+@pytest.mark.parametrize("schema,values", _ALL_OF_OBJECT_CASES)
+def test_all_of_intersects_object_parts(schema: dict, values: list) -> None:
+    """A member's value follows, under each part, its properties entry, else its patterns, else
+    additionalProperties: merged, each declared name takes what both parts say of it."""
+    lang = lower(schema)
+    v = validator(schema)
+    for value in values:
+        assert matches(lang, value) == v.is_valid(value), (schema, value)
+
+
+@pytest.mark.assets
+def test_all_of_object_parts_through_the_masks(asset_vocabulary, asset_tokenizer) -> None:
+    vocabulary, tokenizer = asset_vocabulary("smollm2"), asset_tokenizer("smollm2")
+    for schema, values in _ALL_OF_OBJECT_CASES[:3]:
+        _mask_path_agrees(schema, values, vocabulary, tokenizer)
+
+
 def test_refs_and_all_of() -> None:
     schema = {
         "$defs": {"pos": {"type": "integer", "minimum": 1}},
@@ -1320,9 +1374,9 @@ def test_refs_and_all_of() -> None:
                                     {"properties": {"b": {"type": "string"}}, "required": ["b"]}]})
     assert matches(rx, {"a": 1, "b": "x"}) and not matches(rx, {"a": 1})
     with pytest.raises(UnsupportedSchemaError) as e:
-        lower({"allOf": [{"type": "object", "patternProperties": {"^a": {"type": "integer"}}},
+        lower({"allOf": [{"type": "object", "patternProperties": {"^a": {"type": "integer"}}, "additionalProperties": False},
                          {"patternProperties": {"^b": {"type": "string"}}}]})
-    assert e.value.keyword == "allOf"
+    assert e.value.keyword == "allOf" and e.value.pointer == "/allOf/1" and "'patternProperties'" in str(e.value)
 
 
 def test_recursive_ref() -> None:
@@ -1399,6 +1453,8 @@ def test_annotations_and_unknown_keywords_ignored() -> None:
     ({"if": {"format": "date"}, "then": {"minLength": 3}, "type": "string"}, "not", "/if/format"),
     ({"items": {"$dynamicRef": "#x"}, "type": "array"}, "$dynamicRef", "/items/$dynamicRef"),
     ({"$ref": "https://example.com/other.json"}, "$ref", "/$ref"),
+    ({"allOf": [{"type": "object", "patternProperties": {"^a": {"type": "integer"}}, "additionalProperties": False},
+                {"patternProperties": {"^b": {"type": "string"}}}]}, "allOf", "/allOf/1"),
 ])
 def test_unsupported_keywords_name_keyword_and_pointer(schema: dict, keyword: str, pointer: str) -> None:
     with pytest.raises(UnsupportedSchemaError) as e:

@@ -118,6 +118,7 @@ KNOWN_OVER_CONSTRAINTS: dict[tuple[str, str, str], str] = {
         ("unevaluatedProperties with adjacent non-bool additionalProperties", "with additional properties"),
         ("unevaluatedProperties with nested additionalProperties", "with additional properties"),
         ("unevaluatedProperties with nested unevaluatedProperties", "with nested unevaluated properties"),
+        ("unevaluatedProperties with nested patternProperties", "with no additional properties"),
         ("unevaluatedProperties with anyOf", "when two match and has no unevaluated properties"),
         ("nested unevaluatedProperties, outer false, inner true, properties outside", "with nested unevaluated properties"),
         ("nested unevaluatedProperties, outer false, inner true, properties inside", "with nested unevaluated properties"),

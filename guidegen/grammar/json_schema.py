@@ -72,7 +72,10 @@ Deliberate over-constraints (sound, documented, not warned about):
   one canonical text, so this is the difference of the values). A branch that would be left empty
   only because an overlap of arrays or objects cannot be decided is refused.
 * ``anyOf`` is an exact union; ``allOf`` (and ``$ref`` with sibling keywords) is merged into one schema
-  when the keywords can be intersected exactly, else refused.
+  when the keywords can be intersected exactly, else refused. Object parts intersect member by member
+  (a name's value follows each part's ``properties`` entry, else its ``patternProperties``, else its
+  ``additionalProperties``); a pattern of one part is exact where the other part has no
+  ``additionalProperties``, or has no pattern and declares no name the pattern matches.
 
 Not regular, so refused in strict mode: objects whose properties are not enumerated (arbitrary keys with
 arbitrary values), arrays of arbitrary values, ``{}``/``true`` where an object or array could occur, and
@@ -1378,6 +1381,7 @@ _SUBSCHEMA_KWS = _NAMEMAP_KWS | frozenset({
     "additionalProperties", "unevaluatedProperties", "propertyNames", "items", "prefixItems", "additionalItems",
     "unevaluatedItems", "contains", "allOf", "anyOf", "oneOf", "not", "if", "then", "else", "extends"})
 _MISSING: Any = object()
+_MEMBER_KWS = frozenset({"properties", "patternProperties", "additionalProperties"})  # what a member's value follows
 _ROOT_BASE = "https://guidegen.invalid/schema.json"
 _MAX_REGEX_CHARS = 20_000_000  # larger regexes are refused (UnsupportedSchemaError)
 _RULE_CHARS = 4_000  # a subschema whose regex (automata it calls counted as written out) is longer becomes a rule
@@ -1769,40 +1773,15 @@ class _Lowering:
 
         a_keys = self._effective_keywords(a)
         b_keys = self._effective_keywords(b)
-        # object keywords that interact: properties / additionalProperties / patternProperties
-        def extra(s: dict, exempt: bool) -> bool:
-            return (("additionalProperties" in s and s["additionalProperties"] is not True) or "patternProperties" in s
-                    or (not exempt and s.get("unevaluatedProperties", True) is not True))
-
-        extra_a = extra(a, parent)
-        extra_b = extra(b, False)
         # b's unevaluated* see only b's own evaluations: merged, they would also see a's applicators'
         if a_keys & {"anyOf", "oneOf", "if", "then", "else", "dependentSchemas", "dependencies"}:
             for kw in ("unevaluatedProperties", "unevaluatedItems"):
                 if b.get(kw, True) is not True:
                     fail(kw)
-        names_a = set(a.get("properties", {}))
-        names_b = set(b.get("properties", {}))
-        def absorbs(x: dict, exempt: bool) -> bool:
-            # x restricts undeclared names only through additionalProperties, so a name the other side
-            # declares is, under x, just "an additional property"
-            return ("additionalProperties" in x and "patternProperties" not in x
-                    and (exempt or x.get("unevaluatedProperties", True) is True))
-
-        obj_ok = True
-        absorb: tuple[dict, set] | None = None
-        if extra_a and extra_b:
-            obj_ok = all(a.get(k, True) == b.get(k, True) for k in
-                         ("additionalProperties", "patternProperties", "unevaluatedProperties")) and names_a == names_b
-        elif extra_a and not names_b <= names_a:
-            obj_ok = absorbs(a, parent)
-            absorb = (a, names_b - names_a)
-        elif extra_b and not names_a <= names_b:
-            obj_ok = absorbs(b, False)
-            absorb = (b, names_a - names_b)
-        if not obj_ok:
-            absorb = None
-            fail("additionalProperties")
+        # merged, a part's unevaluatedProperties would see the other part's evaluations too
+        for x, y, exempt in ((a, b, parent), (b, a, False)):
+            if not exempt and x.get("unevaluatedProperties", True) is not True and not self._evaluates_within(y, x):
+                fail("unevaluatedProperties")
         for k in a_keys:
             out[k] = a[k]
             kp[k] = self._kwp(a, pa, k)
@@ -1813,8 +1792,12 @@ class _Lowering:
             fail("unevaluatedItems")
         if arr_a and arr_b:
             self._merge_items(a, pa, b, pb, out, kp)
+        members_a, members_b = _MEMBER_KWS & a_keys, _MEMBER_KWS & b_keys
+        if members_a and members_b:
+            self._merge_properties(a, pa, b, pb, out, kp, fail)
         for k in b_keys:
-            if k in ("items", "prefixItems", "additionalItems") and arr_a and arr_b:
+            if (k in ("items", "prefixItems", "additionalItems") and arr_a and arr_b) or (
+                    k in _MEMBER_KWS and members_a and members_b):
                 continue
             v = b[k]
             if k not in out:
@@ -1836,16 +1819,6 @@ class _Lowering:
                 out[k] = names
             elif k == "required":
                 out[k] = list(dict.fromkeys(list(x) + list(v)))
-            elif k == "properties":
-                merged = dict(x)
-                for name, sub in v.items():
-                    if name in merged:
-                        pxp = self._cptr(a, pa, "properties", name)
-                        merged[name] = self._synth({"allOf": [merged[name], sub]}, pxp,
-                                                   self.bases.get(id(a), self.root_base), {"allOf": pxp})
-                    else:
-                        merged[name] = sub
-                out[k] = merged
             elif k == "enum":
                 out[k] = [e for e in x if any(_json_eq(e, f) for f in v)]
             elif k == "const":
@@ -1883,14 +1856,10 @@ class _Lowering:
             elif k == "contains":  # two contains may be met by different items: not one contains
                 if x != v:
                     fail(k)
-            elif k in ("propertyNames", "additionalProperties", "additionalItems", "items",
-                       "unevaluatedProperties", "unevaluatedItems"):
+            elif k in ("propertyNames", "additionalItems", "items", "unevaluatedProperties", "unevaluatedItems"):
                 if x != v:
                     out[k] = self._synth({"allOf": [x, v]}, kp[k], self.bases.get(id(a), self.root_base),
                                          {"allOf": kp[k]})
-            elif k == "patternProperties":
-                if x != v:
-                    fail(k)
             elif k == "anyOf":
                 if x != v:
                     if len(x) * len(v) > 64:
@@ -1910,17 +1879,7 @@ class _Lowering:
                 pass
             else:
                 fail(k)
-        base = self.bases.get(id(a), self.root_base)
-        if absorb is not None:
-            x_side, names = absorb
-            addl = x_side["additionalProperties"]
-            aptr = self._kwp(x_side, pa if x_side is a else pb, "additionalProperties")
-            props = dict(out.get("properties", {}))
-            for n in names:
-                props[n] = False if addl is False else self._synth({"allOf": [addl, props[n]]}, aptr, base,
-                                                                   {"allOf": aptr})
-            out["properties"] = props
-        return self._synth(out, pa, base, kp), pa
+        return self._synth(out, pa, self.bases.get(id(a), self.root_base), kp), pa
 
     @staticmethod
     def _effective_keywords(s: dict) -> set[str]:
@@ -1935,6 +1894,79 @@ class _Lowering:
         if "contains" not in keys:
             keys -= {"minContains", "maxContains"}
         return keys
+
+    @staticmethod
+    def _evaluates_within(y: dict, x: dict) -> bool:
+        """Does ``x`` evaluate every property name that ``y`` evaluates, so that ``y`` merged into ``x``
+        leaves the names ``x``'s ``unevaluatedProperties`` sees as they were?"""
+        if "additionalProperties" in x:
+            return True
+        return ("additionalProperties" not in y and set(y.get("properties", {})) <= set(x.get("properties", {}))
+                and set(y.get("patternProperties", {})) <= set(x.get("patternProperties", {}))
+                and not set(y) & {"anyOf", "oneOf", "if", "then", "else", "dependentSchemas", "dependencies"})
+
+    def _merge_properties(self, a: dict, pa: str, b: dict, pb: str, out: dict, kp: dict,
+                          fail: Callable[[str], None]) -> None:
+        """``properties``, ``patternProperties`` and ``additionalProperties`` of ``allOf: [a, b]``, into
+        ``out``. Under each part a member's value follows the part's ``properties`` entry for its
+        name, else the patterns its name matches, else ``additionalProperties`` (absent: any value);
+        merged, a declared name's value follows what both parts say of it, the patterns stay (one
+        both parts declare takes both schemas) and ``additionalProperties`` is both parts'. A pattern
+        of one part is exact where the other part has no ``additionalProperties``, or has no pattern
+        and declares no name the pattern matches (the pattern's schema then takes that part's
+        ``additionalProperties`` too); else unsupported."""
+        base = self.bases.get(id(a), self.root_base)
+
+        def both(x: Any, y: Any, ptr: str) -> Any:
+            if x is _MISSING or (y is not _MISSING and not _has_constraints(x)):
+                return y
+            if y is _MISSING or not _has_constraints(y) or x == y:
+                return x
+            if x is False or y is False:
+                return False
+            return self._synth({"allOf": [x, y]}, ptr, base, {"allOf": ptr})
+
+        def pattern_ptr(s: dict, ptr: str, pat: str) -> str:
+            return self._kwp(s, ptr, "patternProperties") + "/" + _esc(pat)
+
+        def matched(s: dict, ptr: str, name: str) -> bool:
+            """Does a pattern of ``s`` (certainly or possibly) match ``name``?"""
+            hits = [self._pattern_test(pat, name, pattern_ptr(s, ptr, pat)) for pat in s.get("patternProperties", {})]
+            if None in hits:
+                fail("patternProperties")
+            return any(hit is not False for hit in hits)
+
+        patterns: dict[str, Any] = {}
+        for (x, xp), (y, yp) in (((a, pa), (b, pb)), ((b, pb), (a, pa))):
+            others = y.get("patternProperties", {})
+            other_addl = y.get("additionalProperties", _MISSING)
+            for pat, sub in x.get("patternProperties", {}).items():
+                pp = pattern_ptr(x, xp, pat)
+                if pat in others or other_addl is _MISSING or not _has_constraints(other_addl):
+                    patterns[pat] = both(patterns.get(pat, _MISSING), sub, pp)
+                elif not others and not any(self._pattern_test(pat, n, pp) is not False for n in y.get("properties", {})):
+                    patterns[pat] = both(sub, other_addl, pp)
+                else:
+                    fail("patternProperties")
+                    patterns[pat] = sub
+        names: dict[str, Any] = {}
+        for name in dict.fromkeys([*a.get("properties", {}), *b.get("properties", {})]):
+            value: Any = _MISSING
+            for x, xp in ((a, pa), (b, pb)):
+                if name in x.get("properties", {}):
+                    value = both(value, x["properties"][name], self._cptr(x, xp, "properties", name))
+                elif not matched(x, xp, name):  # (a name a pattern matches takes the pattern's schema, kept)
+                    value = both(value, x.get("additionalProperties", _MISSING), self._kwp(x, xp, "additionalProperties"))
+            names[name] = True if value is _MISSING else value
+        addl = both(a.get("additionalProperties", _MISSING), b.get("additionalProperties", _MISSING),
+                    self._kwp(a if "additionalProperties" in a else b, pa if "additionalProperties" in a else pb,
+                              "additionalProperties"))
+        for kw, merged in (("properties", names), ("patternProperties", patterns), ("additionalProperties", addl)):
+            out.pop(kw, None)
+            kp.pop(kw, None)
+            if merged is not _MISSING and (merged or kw == "additionalProperties"):
+                out[kw] = merged
+                kp[kw] = self._kwp(a, pa, kw) if kw in a else self._kwp(b, pb, kw)
 
     def _merge_items(self, a: dict, pa: str, b: dict, pb: str, out: dict, kp: dict) -> None:
         def split(s: dict, p: str):
