@@ -1316,6 +1316,49 @@ def _mask_path_agrees(schema: dict, values: list, vocabulary: Any, tokenizer: An
         assert check_tokens(constraint, tokens, tokenizer=tokenizer).accepted == v.is_valid(value), (schema, value)
 
 
+_OBJECTS_ABC = [{}, {"a": 1}, {"b": 1}, {"c": 1}, {"a": 1, "b": 1}, {"a": 1, "c": 1}, {"b": 1, "c": 1},
+                {"a": 1, "b": 1, "c": 1}]
+_ABC = {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}, "c": {"type": "integer"}},
+        "additionalProperties": False}
+_NOT_ANY_OF_CASES = [
+    # not anyOf: every branch fails (De Morgan), each branch negated keyword by keyword
+    ({**_ABC, "not": {"anyOf": [{"required": ["a"]}, {"required": ["b"]}]}}, _OBJECTS_ABC),
+    ({**_ABC, "not": {"anyOf": [{"required": ["a", "c"]}, {"required": ["b", "c"]}]}}, _OBJECTS_ABC),
+    ({"not": {"anyOf": [{"type": "string"}, {"type": "integer", "minimum": 3}, {"type": "object"}]}},
+     [1, 2, 3, 4, "s", {}, [], None, 2.5, 3.5, True]),
+    ({"type": "string", "not": {"anyOf": [{"pattern": "^a"}, {"pattern": "b$"}, {"maxLength": 1}]}},
+     ["", "a", "ab", "cb", "ca", "cc", "acb", "ccc"]),
+    ({"type": "string", "not": {"anyOf": [{"not": {"minLength": 2}}, {"not": {"pattern": "^x"}}]}},
+     ["", "x", "xy", "yy", "xyz"]),
+    # not allOf: some part fails; not oneOf: no branch holds, or two at once
+    ({**_ABC, "not": {"allOf": [{"required": ["a"]}, {"required": ["b"]}]}}, _OBJECTS_ABC),
+    ({**_ABC, "not": {"oneOf": [{"required": ["a"]}, {"required": ["b"]}]}}, _OBJECTS_ABC),
+    ({"type": "string", "not": {"oneOf": [{"pattern": "^a"}, {"pattern": "b$"}]}},
+     ["", "a", "ab", "cb", "ca", "cc", "acb", "ccc"]),
+    ({"type": "integer", "not": {"oneOf": [{"minimum": 3}, {"maximum": 1}, {"enum": [0, 5]}]}}, list(range(-1, 7))),
+]
+
+
+@pytest.mark.parametrize("schema,values", _NOT_ANY_OF_CASES)
+def test_not_of_any_of_one_of_all_of(schema: dict, values: list) -> None:
+    lang = lower(schema)
+    v = validator(schema)
+    for value in values:
+        assert matches(lang, value) == v.is_valid(value), (schema, value)
+
+
+@pytest.mark.assets
+def test_not_of_any_of_through_the_masks(asset_vocabulary, asset_tokenizer) -> None:
+    # the form real schemas use: at most one of several properties
+    schema = {"type": "object", "properties": {"build": {"type": "string"}, "image": {"type": "string"},
+                                               "dockerfile": {"type": "string"}},
+              "required": ["image"], "not": {"anyOf": [{"required": ["build"]}, {"required": ["dockerfile"]}]}}
+    values = [{"image": "x"}, {"build": "b", "image": "x"}, {"image": "x", "dockerfile": "d"},
+              {"build": "b", "image": "x", "dockerfile": "d"}, {}]
+    _mask_path_agrees(schema, values, asset_vocabulary("smollm2"), asset_tokenizer("smollm2"))
+    _mask_path_agrees(_NOT_ANY_OF_CASES[6][0], _OBJECTS_ABC, asset_vocabulary("smollm2"), asset_tokenizer("smollm2"))
+
+
 _ALL_OF_OBJECT_CASES = [
     # both parts close the object: a name one part declares takes the other's additionalProperties
     ({"allOf": [{"type": "object", "properties": {"a": {"type": "integer"}}, "additionalProperties": False},
@@ -1453,6 +1496,9 @@ def test_annotations_and_unknown_keywords_ignored() -> None:
     ({"if": {"format": "date"}, "then": {"minLength": 3}, "type": "string"}, "not", "/if/format"),
     ({"items": {"$dynamicRef": "#x"}, "type": "array"}, "$dynamicRef", "/items/$dynamicRef"),
     ({"$ref": "https://example.com/other.json"}, "$ref", "/$ref"),
+    ({"type": "string", "not": {"anyOf": [{"maxLength": 3}, {"format": "date"}]}}, "not", "/not/anyOf/1/format"),
+    ({"type": "string", "not": {"oneOf": [{"maxLength": 3}, {"format": "date"}]}}, "not", "/not/oneOf/1/format"),
+    ({"type": "object", "not": {"anyOf": [{"required": [f"a{i}", f"b{i}"]} for i in range(7)]}}, "not", "/not/anyOf"),
     ({"allOf": [{"type": "object", "patternProperties": {"^a": {"type": "integer"}}, "additionalProperties": False},
                 {"patternProperties": {"^b": {"type": "string"}}}]}, "allOf", "/allOf/1"),
 ])

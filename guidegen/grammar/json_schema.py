@@ -62,7 +62,9 @@ Deliberate over-constraints (sound, documented, not warned about):
   ``boolean``, ``null``; per position with ``prefixItems``): every sequence of distinct values is
   written out (at most 326). Other unique arrays (beyond ``maxItems: 1``) are refused.
 * ``not`` is negated keyword by keyword (De Morgan); excluded numbers (``not: {"enum": [1, 2]}``) are
-  the open intervals between them, with the bounds' 1e-14 gap for non-integers.
+  the open intervals between them, with the bounds' 1e-14 gap for non-integers. A negated ``anyOf``
+  is the crossing of its branches' negations (every branch fails; at most 64 alternatives), a negated
+  ``oneOf`` that plus the intersections of the branch pairs not provably disjoint.
 * ``oneOf``: branches that are provably disjoint (types, ``const``/``enum`` values, a required property
   the other branch forbids or constrains disjointly, integer ranges) are a plain union. Otherwise a
   branch leaves out the values another branch certainly accepts (a type it accepts unconditionally)
@@ -1391,6 +1393,7 @@ _MARKERS = re.compile("[\ud800-\udfff]")
 _MAX_ANY_ORDER = 10  # declared properties an object may have in any order (2^n rules)
 _MAX_CONTAINS = 16  # minContains / maxContains counted exactly (a regex repeated that many times)
 _MAX_UNIQUE = 5  # values unique items may be drawn from (every order of every subset: 326 sequences)
+_MAX_NOT_ALTERNATIVES = 64  # alternatives the negation of an anyOf or oneOf may cross into
 
 
 def _esc(token: Any) -> str:
@@ -2516,14 +2519,84 @@ class _Lowering:
             elif kw == "allOf":
                 for i, part in enumerate(v):
                     out += self._negation(part, self._cptr(x, xp, "allOf", i))
-            elif kw == "anyOf" and len(v) == 1:
-                out += self._negation(v[0], self._cptr(x, xp, "anyOf", 0))
+            elif kw in ("anyOf", "oneOf"):  # a value fails every branch (or, for oneOf, passes two)
+                kp = self._kwp(x, xp, kw)
+                out += self._conjunction([self._negation(part, self._cptr(x, xp, kw, i)) for i, part in enumerate(v)],
+                                         kw, kp, base)
+                if kw == "oneOf":
+                    out += self._overlaps(x, xp, kp)
             elif kw == "format" and v not in _FORMATS and v not in _SPEC_FORMATS:
                 continue  # asserts nothing, so nothing violates it
             else:
                 self._unsupported("not", self._kwp(x, xp, kw), "the negation of %r" % kw)
                 out.append((True, _ALL))
         return out
+
+    def _conjunction(self, negations: list[list[tuple[Any, frozenset]]], kw: str, kwp: str,
+                     base: str) -> list[tuple[Any, frozenset]]:
+        """The values that every one of ``negations`` (alternatives as :meth:`_negation` gives them)
+        holds: one alternative of each, intersected, for every choice; a choice that makes every
+        choice of another is left out (its values are among the other's). More than
+        :data:`_MAX_NOT_ALTERNATIVES` choices are unsupported (``kw`` at ``kwp``)."""
+        def identity(m: Any, t: frozenset) -> tuple:
+            return (t, m if isinstance(m, str) else json.dumps(m, sort_keys=True, default=repr))
+
+        choices: list[tuple[frozenset, list[Any], frozenset]] = [(frozenset(), [], _ALL)]
+        for alternatives in negations:
+            crossed = []
+            for made, members, types in choices:
+                for m, t in alternatives:
+                    key = identity(m, t)
+                    if types & t:
+                        crossed.append((made | {key}, members if key in made else members + [m], types & t))
+            crossed.sort(key=lambda choice: len(choice[0]))
+            choices = []
+            for choice in crossed:
+                if not any(kept[0] <= choice[0] for kept in choices):
+                    choices.append(choice)
+            if len(choices) > _MAX_NOT_ALTERNATIVES:
+                self._unsupported("not", kwp, "the negation of %r has more than %d alternatives"
+                                  % (kw, _MAX_NOT_ALTERNATIVES))
+                return [(True, _ALL)]
+        out: list[tuple[Any, frozenset]] = []
+        for _, members, types in choices:
+            regexes = [m for m in members if isinstance(m, str)]
+            schemas = [m for m in members if not isinstance(m, str) and m is not True]
+            schema = True if not schemas else schemas[0] if len(schemas) == 1 else \
+                self._synth({"allOf": schemas}, kwp, base, {"allOf": kwp})
+            if not regexes:
+                out.append((schema, types))
+                continue
+            if "string" not in types:
+                continue
+            strings: str | None = regexes[0]
+            for rx in regexes[1:]:  # strings as regexes (negated patterns...): intersected
+                strings = None if strings is None else self._intersection(strings, rx, "not", kwp)
+            if strings is not None and schema is not True:
+                constrained = self.compile(schema, kwp, frozenset({"string"}))
+                strings = None if constrained is None else strings if constrained == _STRING else \
+                    self._intersection(constrained, strings, "not", kwp)
+            if strings is not None:
+                out.append((strings, frozenset({"string"})))
+        return out
+
+    def _overlaps(self, x: dict, xp: str, kwp: str) -> list[tuple[Any, frozenset]]:
+        """The values valid under two branches of ``x``'s ``oneOf`` at once: each pair of branches not
+        provably disjoint, intersected."""
+        branches = []
+        for i, part in enumerate(x["oneOf"]):
+            bp = self._cptr(x, xp, "oneOf", i)
+            try:
+                flat, _ = self._flatten(part, bp, [])
+            except (UnsupportedSchemaError, SchemaError):
+                flat = True  # undecided: the pair's intersection is lowered, and refused there
+            branches.append((part, flat))
+        pairs = [(p, q) for i, (p, fp) in enumerate(branches) for q, fq in branches[i + 1:] if not self._disjoint(fp, fq)]
+        if len(pairs) > _MAX_NOT_ALTERNATIVES:
+            self._unsupported("not", kwp, "the negation of 'oneOf' has more than %d alternatives" % _MAX_NOT_ALTERNATIVES)
+            return [(True, _ALL)]
+        base = self.bases.get(id(x), self.root_base)
+        return [(self._synth({"allOf": [p, q]}, kwp, base, {"allOf": kwp}), _ALL) for p, q in pairs]
 
     def _unmatched(self, pat: str, kwp: str) -> str | None:
         """The strings the ECMA pattern ``pat`` does not match: the canonical strings of BMP characters
