@@ -61,10 +61,12 @@ class Grammar:
     be completed.
     """
 
-    def __init__(self, dfas: Sequence[DFA], names: Sequence[str] | None = None) -> None:
+    def __init__(self, dfas: Sequence[DFA], names: Sequence[str] | None = None, *, implicit_end: bytes = b"") -> None:
         if not dfas:
             raise GrammarError("a grammar needs at least one rule")
         self.names = list(names) if names is not None else [f"rule {k}" for k in range(len(dfas))]
+        # what the end of the text stands for, if anything: Python's implicit final line break
+        self.implicit_end = implicit_end
         sizes = [d.n_states for d in dfas]
         self.rule_start = np.cumsum([0] + sizes[:-1]).astype(np.int32)
         trans = np.concatenate([d.transitions for d in dfas], dtype=np.int32)
@@ -81,11 +83,13 @@ class Grammar:
     # construction ----------------------------------------------------------------------------------
     @classmethod
     def from_regexes(cls, rules: Sequence[str | DFA | None], names: Sequence[str] | None = None,
-                     *, vocab_fingerprint: str = "", compiled: Mapping[str, DFA] | None = None) -> "Grammar":
+                     *, vocab_fingerprint: str = "", compiled: Mapping[str, DFA] | None = None,
+                     implicit_end: bytes = b"") -> "Grammar":
         """Compile each rule's regex (full match; ``call_marker(k)`` for rule ``k``; None: no text);
         ``compiled`` holds DFAs already compiled for some regexes. A rule given as a :class:`DFA`
         (an intersection or difference that calls nothing) is spliced into the rules that call it
-        (:func:`~guidegen.automata.dfa_ops.splice_rules`)."""
+        (:func:`~guidegen.automata.dfa_ops.splice_rules`). With ``implicit_end``, a text may also end
+        where reading those bytes would let it end (see :meth:`can_end`)."""
         dfas: list[DFA | None] = []
         automata: dict[int, DFA] = {}
         for k, rx in enumerate(rules):
@@ -106,7 +110,7 @@ class Grammar:
         # which the trimming would remove one pass per byte of the longest rule
         spliced = splice_rules(dfas, automata)
         return cls([EMPTY_TEXT if k in automata else NO_TEXT if d is None else d for k, d in enumerate(spliced)],
-                   names)
+                   names, implicit_end=implicit_end)
 
     def _set_tables(self, trans: np.ndarray, accept: np.ndarray, calls: Calls,
                     arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
@@ -148,10 +152,12 @@ class Grammar:
     # pickling: the tables (derived lists are rebuilt) ----------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
         return {"names": self.names, "rule_start": np.array(self.rule_start), "trans": np.array(self.trans),
-                "accept": np.array(self.accept), "calls": {g: list(c) for g, c in self.calls.items()}}
+                "accept": np.array(self.accept), "calls": {g: list(c) for g, c in self.calls.items()},
+                "implicit_end": self.implicit_end}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.names = state["names"]
+        self.implicit_end = state["implicit_end"]
         self.rule_start = state["rule_start"]
         self._set_tables(state["trans"], state["accept"], state["calls"])
 
@@ -202,9 +208,12 @@ class Grammar:
         return current
 
     def can_end(self, stacks: Iterable[Stack]) -> bool:
-        """True when some configuration may end the text here (every frame can complete at once)."""
+        """True when some configuration may end the text here (every frame can complete at once), or
+        could after reading :attr:`implicit_end` (a Python file may leave its last line break out)."""
         nullable = self._nullable_states
-        return any(nullable.issuperset(st) for st in stacks)
+        if any(nullable.issuperset(st) for st in stacks):
+            return True
+        return bool(self.implicit_end) and any(nullable.issuperset(st) for st in self.step(stacks, self.implicit_end))
 
     def next_bytes(self, stacks: Iterable[Stack]) -> np.ndarray:
         """The bytes some configuration can read next (sorted)."""

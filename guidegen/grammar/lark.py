@@ -897,6 +897,7 @@ class LarkRules:
     rules: list[str]
     names: list[str]
     dfas: list[DFA]
+    implicit_end: bytes = b""  # for Grammar.from_regexes: an indentation grammar's final line break
 
 
 def _load(
@@ -1040,7 +1041,8 @@ def lower_lark(text: str, start: str = "start", *, source: str | os.PathLike[str
     if lowering.nullable[start_key]:
         whole = _seq(lead, _opt(_alt([_seq(_Ref(start_key), end)] + comments)))
     names, regexes, dfas = _Calls(rules, whole, {r for cycle in _cycles(rules) for r in cycle}).regexes(start_key)
-    return LarkRules(regexes, [label(n) if n in terms else n for n in names], dfas)
+    # as Python's tokenizer does, the end of the text ends the last line too
+    return LarkRules(regexes, [label(n) if n in terms else n for n in names], dfas, b"\n" if indentation else b"")
 
 
 def _newline_terminal(trees: dict[str, Tree], reachable: list[str], where: _Where) -> str:

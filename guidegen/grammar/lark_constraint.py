@@ -71,7 +71,8 @@ class LarkCompiler:
             rules += [_shift_markers(r, offset) for r in sub]
             names += [name] + [f"{name} (part {i})" for i in range(1, len(sub))]
         grammar = Grammar.from_regexes(rules, names, vocab_fingerprint=vocab.fingerprint,
-                                       compiled=dict(zip(lowered.rules, lowered.dfas)))
+                                       compiled=dict(zip(lowered.rules, lowered.dfas)),
+                                       implicit_end=lowered.implicit_end)
         return PushdownConstraint(grammar, vocab)
 
     @staticmethod
