@@ -325,6 +325,135 @@ def test_same_language_same_automaton(a: str, b: str) -> None:
     assert compile_regex(a).fingerprint == compile_regex(b).fingerprint
 
 
+# the kernels against plain references, numbering included ---------------------------------------
+
+
+def _program(pattern: str) -> tuple:
+    cps = np.frombuffer(bytearray(pattern.encode("utf-32-le", "surrogatepass")), dtype=np.int32)
+    status, prog, n_ops, pool = regex_kernels.parse_pattern(cps, *regex_module._category_tables("dDsSwW"))
+    assume(status == regex_kernels.OK)
+    return prog, np.int64(n_ops), pool
+
+
+def _reference_determinize(n_states, start, accept, e_src, e_lo, e_hi, e_dst, n_e, p_src, p_dst, n_p):
+    """Subset construction written plainly: the classes are the intervals between edge boundaries;
+    states are numbered as they are found, expanding state by state, class by class."""
+    edges: dict[int, list[tuple[int, int, int]]] = {}
+    for q in range(n_e):
+        edges.setdefault(int(e_src[q]), []).append((int(e_lo[q]), int(e_hi[q]), int(e_dst[q])))
+    eps: dict[int, list[int]] = {}
+    for q in range(n_p):
+        eps.setdefault(int(p_src[q]), []).append(int(p_dst[q]))
+    bounds = sorted({0} | {int(b) for b in e_lo[:n_e]} | {int(b) + 1 for b in e_hi[:n_e] if b < 255})
+    cls = np.searchsorted(bounds, np.arange(256), side="right").astype(np.int32) - 1
+
+    def closure(d: int) -> tuple[int, ...]:
+        seen, todo = {d}, [d]
+        while todo:
+            for y in eps.get(todo.pop(), ()):
+                if y not in seen:
+                    seen.add(y)
+                    todo.append(y)
+        return tuple(sorted(x for x in seen if x in edges or x == accept))
+
+    ids: dict[tuple[int, ...], int] = {}
+    sets: list[tuple[int, ...]] = []
+
+    def state(members: tuple[int, ...]) -> int:
+        if members and members not in ids:
+            ids[members] = len(sets)
+            sets.append(members)
+        return ids.get(members, -1)
+
+    state(closure(int(start)))
+    rows = []
+    for members in sets:  # grows while it is read
+        rows.append([state(tuple(sorted({x for lo, hi, dst in (e for m in members for e in edges.get(m, ()))
+                                              if lo <= bounds[c] <= hi for x in closure(dst)})))
+                     for c in range(len(bounds))])
+    table = np.array(rows, dtype=np.int32).reshape(len(sets), len(bounds))
+    return table, np.array([accept in s for s in sets], dtype=np.bool_), cls, len(bounds)
+
+
+def _reference_minimize(table: np.ndarray, acc: np.ndarray, cls: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Trim, Moore refinement, then breadth-first numbering over bytes in increasing order (None:
+    no text)."""
+    full = table[:, cls]
+    n = len(acc)
+    live = acc.copy()
+    while True:
+        more = live | ((full >= 0) & live[np.maximum(full, 0)]).any(axis=1)
+        if (more == live).all():
+            break
+        live = more
+    if not n or not live[0]:
+        return None
+    full = np.where((full >= 0) & live[np.maximum(full, 0)], full, -1)
+    block = acc.astype(np.int64)
+    while True:
+        targets = np.where(full >= 0, block[np.maximum(full, 0)], -1)
+        _, refined = np.unique(np.column_stack([block, targets]), axis=0, return_inverse=True)
+        refined = refined.reshape(-1)
+        if len(np.unique(refined)) == len(np.unique(block)):
+            break
+        block = refined
+    new_id = {int(block[0]): 0}
+    order = [0]
+    for s in order:  # one state of each block, in the order found
+        for t in full[s].tolist():
+            if t >= 0 and int(block[t]) not in new_id:
+                new_id[int(block[t])] = len(order)
+                order.append(t)
+    out = np.array([[new_id[int(block[t])] if t >= 0 else -1 for t in full[s].tolist()] for s in order], dtype=np.int32)
+    return out.reshape(-1, 256), acc[order]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(pattern=random_regexes)
+def test_kernels_equal_the_plain_references(pattern: str) -> None:
+    status, *nfa = regex_kernels.build_nfa(*_program(pattern), np.int64(100_000))
+    assert status == regex_kernels.OK
+    status, table, acc, n, cls, k = regex_kernels.determinize(*nfa, np.int64(100_000))
+    assert status == regex_kernels.OK
+    ref_table, ref_acc, ref_cls, ref_k = _reference_determinize(*nfa)
+    assert k == ref_k and np.array_equal(cls, ref_cls)
+    assert np.array_equal(table, ref_table) and np.array_equal(acc, ref_acc)
+    status, out, out_acc = regex_kernels.minimize(table, acc, np.int64(n), np.int64(k), cls)
+    expected = _reference_minimize(table, acc, cls)
+    if expected is None:
+        assert status == regex_kernels.EMPTY_LANGUAGE
+    else:
+        assert status == regex_kernels.OK
+        assert np.array_equal(out, expected[0]) and np.array_equal(out_acc, expected[1])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(seed=st.integers(0, 2**32 - 1))
+def test_minimize_equals_the_plain_reference_on_random_tables(seed: int) -> None:
+    """Random partial DFAs (every state reachable) over byte classes that are no intervals, as
+    products have (numbered by first byte)."""
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(1, 6))
+    n = int(rng.integers(1, 40))
+    raw = np.where(rng.random((n, k)) < 0.3, -1, rng.integers(0, n, (n, k))).astype(np.int32)
+    order = [0]  # the states reachable from 0, numbered as found
+    for s in order:
+        order.extend(t for t in dict.fromkeys(raw[s].tolist()) if t >= 0 and t not in order)
+    renumber = np.full(n + 1, -1, dtype=np.int32)
+    renumber[order] = np.arange(len(order))
+    table = renumber[raw[order]]
+    acc = rng.random(len(order)) < 0.3
+    cls = rng.permutation(np.concatenate([np.arange(k), rng.integers(0, k, 256 - k)]))
+    first_byte = np.unique(cls, return_index=True)[1]
+    cls = np.argsort(np.argsort(first_byte))[cls].astype(np.int32)  # classes numbered by first byte
+    status, out, out_acc = regex_kernels.minimize(table, acc, np.int64(len(order)), np.int64(k), cls)
+    expected = _reference_minimize(table, acc, cls)
+    if expected is None:
+        assert status == regex_kernels.EMPTY_LANGUAGE
+    else:
+        assert status == regex_kernels.OK
+        assert np.array_equal(out, expected[0]) and np.array_equal(out_acc, expected[1])
+
 # DFA object ------------------------------------------------------------------------------------------
 
 

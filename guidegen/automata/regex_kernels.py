@@ -91,6 +91,23 @@ def _grow_rows(a, need, fill):
 
 
 @njit(cache=True, nogil=True)
+def _sort_range(a, lo, hi):
+    """Sort ``a[lo:hi]`` in place. Short ranges (almost all of them: subset-construction sets) by
+    insertion, which allocates nothing; Numba's ``ndarray.sort`` allocates its partition stack on
+    every call, which costs more than sorting a few elements."""
+    if hi - lo > 32:
+        a[lo:hi].sort()
+        return
+    for i in range(lo + 1, hi):
+        x = a[i]
+        j = i - 1
+        while j >= lo and a[j] > x:
+            a[j + 1] = a[j]
+            j -= 1
+        a[j + 1] = x
+
+
+@njit(cache=True, nogil=True)
 def _normalize(lo, hi, n, out_lo, out_hi):
     """Sort ``n`` ranges and merge overlapping/adjacent ones into out_lo/out_hi; returns the count."""
     if n == 0:
@@ -967,6 +984,221 @@ def build_nfa(prog, n_ops, pool, max_nfa):
 # subset construction over byte classes
 
 
+# Numba counts the references to an array held in a variable that a loop may reassign (to grow it):
+# two atomic operations per such array on every pass through the loop, which cost the subset
+# construction a third of its time. So _subsets, which does the work, never reassigns an array:
+# when one is full it stops (status _ROOM), and determinize grows it and lets it resume.
+
+_ROOM = -1
+
+# _subsets' counters (an int64 array kept across resumptions)
+_AT_STATE = 0  # the DFA state being expanded; -1: make the start state
+_N_DFA = 1
+_N_SET_BUF = 2  # entries of set_buf in use
+_N_CLO_BUF = 3  # entries of clo_buf in use
+_VISIT_ID = 4
+_UNION_ID = 5
+_NEED_BUCKET = 6  # the bucket entries the state being expanded needs
+_N_COUNTERS = 7
+
+
+@njit(cache=True, nogil=True)
+def _subsets(counters, start, accept, k, max_states, n_important, e_off, ec_lo, ec_hi, ec_dst, p_off, p_to,
+             clo_off, clo_len, clo_buf, visited, in_set, dfs, single, set_off, set_len, set_hash, set_buf, htab,
+             table, acc, cnt, boff, bucket, tmp):
+    """The subset construction of :func:`determinize` from ``counters[_AT_STATE]`` on. Returns OK
+    when every DFA state is expanded, TOO_MANY_STATES, or _ROOM when an array is full: the state
+    being expanded is left as if not started (its table row is written again on resumption, with
+    the same targets)."""
+    i = counters[_AT_STATE]
+    n_dfa = counters[_N_DFA]
+    n_buf = counters[_N_SET_BUF]
+    n_clo = counters[_N_CLO_BUF]
+    visit_id = counters[_VISIT_ID]
+    union_id = counters[_UNION_ID]
+    hmask = htab.shape[0] - 1
+    status = OK
+    while i < n_dfa:
+        if i >= 0:
+            so = set_off[i]
+            sl = set_len[i]
+            cmin = k
+            cmax = -1
+            total = 0
+            for t in range(so, so + sl):
+                x = set_buf[t]
+                for r in range(e_off[x], e_off[x + 1]):
+                    lo = ec_lo[r]
+                    hi = ec_hi[r]
+                    if lo < cmin:
+                        cmin = lo
+                    if hi > cmax:
+                        cmax = hi
+                    for c in range(lo, hi + 1):
+                        cnt[c] += 1
+                    total += hi - lo + 1
+            if cmax < 0:
+                i += 1
+                continue
+            if total > bucket.shape[0]:
+                cnt[cmin : cmax + 1] = 0
+                counters[_NEED_BUCKET] = total
+                status = _ROOM
+                break
+            acc_off = 0
+            for c in range(cmin, cmax + 1):
+                boff[c] = acc_off
+                acc_off += cnt[c]
+                cnt[c] = boff[c]  # becomes the fill pointer
+            for t in range(so, so + sl):
+                x = set_buf[t]
+                for r in range(e_off[x], e_off[x + 1]):
+                    d = ec_dst[r]
+                    for c in range(ec_lo[r], ec_hi[r] + 1):
+                        bucket[cnt[c]] = d
+                        cnt[c] += 1
+            c_first = cmin
+            c_last = cmax
+        else:
+            # the start state: one bucket holding the start
+            bucket[0] = start
+            boff[0] = 0
+            cnt[0] = 1
+            c_first = 0
+            c_last = 0
+        prev_lo = 0
+        prev_len = -1
+        prev_target = -1
+        for c in range(c_first, c_last + 1):
+            b0 = boff[c]
+            blen = cnt[c] - b0
+            cnt[c] = 0
+            if blen == 0:
+                prev_len = -1
+                continue
+            if blen == prev_len:
+                same = True
+                for t in range(blen):
+                    if bucket[b0 + t] != bucket[prev_lo + t]:
+                        same = False
+                        break
+                if same:
+                    table[i, c] = prev_target
+                    continue
+            prev_lo = b0
+            prev_len = blen
+            # closures of the destinations (computed and sorted on first use)
+            for t in range(b0, b0 + blen):
+                d = bucket[t]
+                if clo_off[d] < 0:
+                    if n_clo + n_important > clo_buf.shape[0]:
+                        status = _ROOM
+                        break
+                    visit_id += 1
+                    base = n_clo
+                    dfs[0] = d
+                    sp = 1
+                    visited[d] = visit_id
+                    while sp > 0:
+                        sp -= 1
+                        x = dfs[sp]
+                        if e_off[x + 1] > e_off[x] or x == accept:
+                            clo_buf[n_clo] = x
+                            n_clo += 1
+                        for r in range(p_off[x], p_off[x + 1]):
+                            y = p_to[r]
+                            if visited[y] != visit_id:
+                                visited[y] = visit_id
+                                dfs[sp] = y
+                                sp += 1
+                    _sort_range(clo_buf, base, n_clo)
+                    clo_off[d] = base
+                    clo_len[d] = n_clo - base
+            if status != OK:
+                break
+            if blen == 1 and single[bucket[b0]] != -2:
+                prev_target = single[bucket[b0]]
+                if i >= 0:
+                    table[i, c] = prev_target
+                continue
+            # the union, sorted, in tmp[:n_tmp]
+            if blen == 1:
+                d = bucket[b0]
+                n_tmp = clo_len[d]
+                o = clo_off[d]
+                for t in range(n_tmp):
+                    tmp[t] = clo_buf[o + t]
+            else:
+                union_id += 1
+                n_tmp = 0
+                for t in range(b0, b0 + blen):
+                    d = bucket[t]
+                    o = clo_off[d]
+                    for u in range(o, o + clo_len[d]):
+                        x = clo_buf[u]
+                        if in_set[x] != union_id:
+                            in_set[x] = union_id
+                            tmp[n_tmp] = x
+                            n_tmp += 1
+                _sort_range(tmp, 0, n_tmp)
+            target = -1
+            if n_tmp > 0:
+                h = np.int64(n_tmp)
+                for t in range(n_tmp):
+                    h = (h * np.int64(1000003)) ^ np.int64(tmp[t])
+                h = h ^ (h >> 29)
+                slot = h & hmask
+                while htab[slot] != -1:
+                    cand = htab[slot]
+                    if set_hash[cand] == h and set_len[cand] == n_tmp:
+                        co = set_off[cand]
+                        same = True
+                        for t in range(n_tmp):
+                            if set_buf[co + t] != tmp[t]:
+                                same = False
+                                break
+                        if same:
+                            target = cand
+                            break
+                    slot = (slot + 1) & hmask
+                if target < 0:
+                    if n_dfa > 0 and n_dfa >= max_states:
+                        status = TOO_MANY_STATES
+                        break
+                    if n_dfa == table.shape[0] or n_buf + n_tmp > set_buf.shape[0] or 2 * (n_dfa + 1) > htab.shape[0]:
+                        status = _ROOM
+                        break
+                    target = n_dfa
+                    n_dfa += 1
+                    set_off[target] = n_buf
+                    set_len[target] = n_tmp
+                    set_hash[target] = h
+                    is_acc = False
+                    for t in range(n_tmp):
+                        set_buf[n_buf + t] = tmp[t]
+                        if tmp[t] == accept:
+                            is_acc = True
+                    acc[target] = is_acc
+                    n_buf += n_tmp
+                    htab[slot] = target
+            if blen == 1:
+                single[bucket[b0]] = target
+            prev_target = target
+            if i >= 0:
+                table[i, c] = target
+        if status != OK:
+            cnt[c_first : c_last + 1] = 0
+            break
+        i += 1
+    counters[_AT_STATE] = i
+    counters[_N_DFA] = n_dfa
+    counters[_N_SET_BUF] = n_buf
+    counters[_N_CLO_BUF] = n_clo
+    counters[_VISIT_ID] = visit_id
+    counters[_UNION_ID] = union_id
+    return status
+
+
 @njit(cache=True, nogil=True)
 def determinize(n_states, start, accept, e_src, e_lo, e_hi, e_dst, n_e, p_src, p_dst, n_p, max_states):
     """Subset construction. Returns ``(status, table int32[n, k], accepting bool[n], n, cls int32[256], k)``:
@@ -1014,224 +1246,66 @@ def determinize(n_states, start, accept, e_src, e_lo, e_hi, e_dst, n_e, p_src, p
         s = p_src[q]
         p_to[pfill[s]] = p_dst[q]
         pfill[s] += 1
+    n_important = 0  # the most a closure (or a DFA state's set) can hold
+    for s in range(n_states):
+        if e_off[s + 1] > e_off[s] or s == accept:
+            n_important += 1
 
     # epsilon closures restricted to important states, sorted, computed on first use
     clo_off = np.full(n_states, -1, dtype=np.int64)
     clo_len = np.zeros(n_states, dtype=np.int64)
-    clo_buf = np.empty(1024, dtype=np.int32)
-    n_clo = 0
+    clo_buf = np.empty(max(1024, 2 * n_important), dtype=np.int32)
     visited = np.zeros(n_states, dtype=np.int64)
-    visit_id = 0
     in_set = np.zeros(n_states, dtype=np.int64)
-    union_id = 0
-    dfs = np.empty(64, dtype=np.int32)
+    dfs = np.empty(max(n_states, 1), dtype=np.int32)  # a state is pushed once per closure
     single = np.full(n_states, -2, dtype=np.int64)  # DFA state of closure(d) alone (-2: not yet)
 
     # DFA states
     set_off = np.empty(64, dtype=np.int64)
     set_len = np.empty(64, dtype=np.int64)
     set_hash = np.empty(64, dtype=np.int64)
-    set_buf = np.empty(1024, dtype=np.int32)
-    n_buf = 0
-    hcap = 1024
-    htab = np.full(hcap, -1, dtype=np.int64)
+    set_buf = np.empty(max(1024, 2 * n_important), dtype=np.int32)
+    htab = np.full(1024, -1, dtype=np.int64)
     table = np.full((64, k), -1, dtype=np.int32)
     acc = np.zeros(64, dtype=np.bool_)
-    n_dfa = 0
 
     # per-state scratch: destinations bucketed by class (CSR over classes)
     cnt = np.zeros(k + 1, dtype=np.int64)
     boff = np.zeros(k + 1, dtype=np.int64)
     bucket = np.empty(64, dtype=np.int32)
-    tmp = np.empty(64, dtype=np.int32)
+    tmp = np.empty(max(n_important, 1), dtype=np.int32)
 
-    i = -1  # the DFA state being expanded; -1: make the start state
-    while i < n_dfa:
-        if i >= 0:
-            so = set_off[i]
-            sl = set_len[i]
-            cmin = k
-            cmax = -1
-            total = 0
-            for t in range(so, so + sl):
-                x = set_buf[t]
-                for r in range(e_off[x], e_off[x + 1]):
-                    lo = ec_lo[r]
-                    hi = ec_hi[r]
-                    if lo < cmin:
-                        cmin = lo
-                    if hi > cmax:
-                        cmax = hi
-                    for c in range(lo, hi + 1):
-                        cnt[c] += 1
-                    total += hi - lo + 1
-            if cmax < 0:
-                i += 1
-                continue
-            if total > bucket.shape[0]:
-                bucket = _grow_i32(bucket, total)
-            acc_off = 0
-            for c in range(cmin, cmax + 1):
-                boff[c] = acc_off
-                acc_off += cnt[c]
-                cnt[c] = boff[c]  # becomes the fill pointer
-            for t in range(so, so + sl):
-                x = set_buf[t]
-                for r in range(e_off[x], e_off[x + 1]):
-                    d = ec_dst[r]
-                    for c in range(ec_lo[r], ec_hi[r] + 1):
-                        bucket[cnt[c]] = d
-                        cnt[c] += 1
-            c_first = cmin
-            c_last = cmax
-        else:
-            # the start state: one bucket holding the start
-            bucket[0] = start
-            boff[0] = 0
-            cnt[0] = 1
-            c_first = 0
-            c_last = 0
-        prev_lo = 0
-        prev_len = -1
-        prev_target = -1
-        for c in range(c_first, c_last + 1):
-            b0 = boff[c]
-            blen = cnt[c] - b0
-            cnt[c] = 0
-            if blen == 0:
-                prev_len = -1
-                continue
-            if blen == prev_len:
-                same = True
-                for t in range(blen):
-                    if bucket[b0 + t] != bucket[prev_lo + t]:
-                        same = False
-                        break
-                if same:
-                    table[i, c] = prev_target
-                    continue
-            prev_lo = b0
-            prev_len = blen
-            # closures of the destinations (computed and sorted on first use)
-            for t in range(b0, b0 + blen):
-                d = bucket[t]
-                if clo_off[d] < 0:
-                    visit_id += 1
-                    base = n_clo
-                    dfs[0] = d
-                    sp = 1
-                    visited[d] = visit_id
-                    while sp > 0:
-                        sp -= 1
-                        x = dfs[sp]
-                        if e_off[x + 1] > e_off[x] or x == accept:
-                            if n_clo == clo_buf.shape[0]:
-                                clo_buf = _grow_i32(clo_buf, n_clo + 1)
-                            clo_buf[n_clo] = x
-                            n_clo += 1
-                        for r in range(p_off[x], p_off[x + 1]):
-                            y = p_to[r]
-                            if visited[y] != visit_id:
-                                visited[y] = visit_id
-                                if sp == dfs.shape[0]:
-                                    dfs = _grow_i32(dfs, sp + 1)
-                                dfs[sp] = y
-                                sp += 1
-                    if n_clo - base > 1:
-                        clo_buf[base:n_clo].sort()
-                    clo_off[d] = base
-                    clo_len[d] = n_clo - base
-            if blen == 1 and single[bucket[b0]] != -2:
-                prev_target = single[bucket[b0]]
-                if i >= 0:
-                    table[i, c] = prev_target
-                continue
-            # the union, sorted, in tmp[:n_tmp]
-            if blen == 1:
-                d = bucket[b0]
-                n_tmp = clo_len[d]
-                if n_tmp > tmp.shape[0]:
-                    tmp = _grow_i32(tmp, n_tmp)
-                o = clo_off[d]
-                for t in range(n_tmp):
-                    tmp[t] = clo_buf[o + t]
-            else:
-                union_id += 1
-                n_tmp = 0
-                for t in range(b0, b0 + blen):
-                    d = bucket[t]
-                    o = clo_off[d]
-                    for u in range(o, o + clo_len[d]):
-                        x = clo_buf[u]
-                        if in_set[x] != union_id:
-                            in_set[x] = union_id
-                            if n_tmp == tmp.shape[0]:
-                                tmp = _grow_i32(tmp, n_tmp + 1)
-                            tmp[n_tmp] = x
-                            n_tmp += 1
-                if n_tmp > 1:
-                    tmp[:n_tmp].sort()
-            target = -1
-            if n_tmp > 0:
-                h = np.int64(n_tmp)
-                for t in range(n_tmp):
-                    h = (h * np.int64(1000003)) ^ np.int64(tmp[t])
-                h = h ^ (h >> 29)
-                slot = h & (hcap - 1)
+    counters = np.zeros(_N_COUNTERS, dtype=np.int64)
+    counters[_AT_STATE] = -1
+    while True:
+        status = _subsets(counters, start, accept, k, max_states, n_important, e_off, ec_lo, ec_hi, ec_dst, p_off,
+                          p_to, clo_off, clo_len, clo_buf, visited, in_set, dfs, single, set_off, set_len, set_hash,
+                          set_buf, htab, table, acc, cnt, boff, bucket, tmp)
+        if status != _ROOM:
+            break
+        bucket = _grow_i32(bucket, counters[_NEED_BUCKET])
+        clo_buf = _grow_i32(clo_buf, counters[_N_CLO_BUF] + n_important)
+        set_buf = _grow_i32(set_buf, counters[_N_SET_BUF] + n_important)
+        n_dfa = counters[_N_DFA]
+        if n_dfa == table.shape[0]:
+            set_off = _grow_i64(set_off, n_dfa + 1)
+            set_len = _grow_i64(set_len, n_dfa + 1)
+            set_hash = _grow_i64(set_hash, n_dfa + 1)
+            table = _grow_rows(table, n_dfa + 1, -1)
+            acc2 = np.zeros(table.shape[0], dtype=np.bool_)
+            acc2[:n_dfa] = acc[:n_dfa]
+            acc = acc2
+        if 2 * (n_dfa + 1) > htab.shape[0]:
+            htab = np.full(2 * htab.shape[0], -1, dtype=np.int64)
+            hmask = htab.shape[0] - 1
+            for z in range(n_dfa):
+                slot = set_hash[z] & hmask
                 while htab[slot] != -1:
-                    cand = htab[slot]
-                    if set_hash[cand] == h and set_len[cand] == n_tmp:
-                        co = set_off[cand]
-                        same = True
-                        for t in range(n_tmp):
-                            if set_buf[co + t] != tmp[t]:
-                                same = False
-                                break
-                        if same:
-                            target = cand
-                            break
-                    slot = (slot + 1) & (hcap - 1)
-                if target < 0:
-                    if n_dfa > 0 and n_dfa >= max_states:
-                        return TOO_MANY_STATES, table[:0], acc[:0], 0, cls, k
-                    target = n_dfa
-                    n_dfa += 1
-                    if target == set_off.shape[0]:
-                        set_off = _grow_i64(set_off, target + 1)
-                        set_len = _grow_i64(set_len, target + 1)
-                        set_hash = _grow_i64(set_hash, target + 1)
-                    if target == table.shape[0]:
-                        table = _grow_rows(table, target + 1, -1)
-                        acc2 = np.zeros(table.shape[0], dtype=np.bool_)
-                        acc2[: acc.shape[0]] = acc
-                        acc = acc2
-                    if n_buf + n_tmp > set_buf.shape[0]:
-                        set_buf = _grow_i32(set_buf, n_buf + n_tmp)
-                    set_off[target] = n_buf
-                    set_len[target] = n_tmp
-                    set_hash[target] = h
-                    is_acc = False
-                    for t in range(n_tmp):
-                        set_buf[n_buf + t] = tmp[t]
-                        if tmp[t] == accept:
-                            is_acc = True
-                    acc[target] = is_acc
-                    n_buf += n_tmp
-                    htab[slot] = target
-                    if 2 * n_dfa > hcap:
-                        hcap *= 2
-                        htab = np.full(hcap, -1, dtype=np.int64)
-                        for z in range(n_dfa):
-                            sl2 = set_hash[z] & (hcap - 1)
-                            while htab[sl2] != -1:
-                                sl2 = (sl2 + 1) & (hcap - 1)
-                            htab[sl2] = z
-            if blen == 1:
-                single[bucket[b0]] = target
-            prev_target = target
-            if i >= 0:
-                table[i, c] = target
-        i += 1
+                    slot = (slot + 1) & hmask
+                htab[slot] = z
+    if status != OK:
+        return status, table[:0], acc[:0], 0, cls, k
+    n_dfa = counters[_N_DFA]
     return OK, table[:n_dfa], acc[:n_dfa], n_dfa, cls, k
 
 
