@@ -1275,6 +1275,42 @@ def test_one_of_separated_by_a_property_or_by_items() -> None:
             assert v.is_valid(inst) or not ok
 
 
+def _mask_path_agrees(schema: dict, values: list, vocabulary: Any, tokenizer: Any) -> None:
+    """Every value (its keys in schema order) is accepted token by token through the real masks of
+    ``vocabulary`` exactly when ``jsonschema`` says it is valid."""
+    from guidegen.check import check_tokens
+
+    constraint = JSONSchemaCompiler().compile(schema, vocabulary)
+    v = validator(schema)
+    for value in values:
+        tokens = tokenizer.encode(compact(value), add_special_tokens=False)
+        assert check_tokens(constraint, tokens, tokenizer=tokenizer).accepted == v.is_valid(value), (schema, value)
+
+
+_ONE_OF_CLOSED_BY_PATTERNS = (
+    {"oneOf": [{"type": "object", "properties": {"ios": {"type": "string"}}, "required": ["ios"],
+                "additionalProperties": False},
+               {"type": "object", "patternProperties": {"^[0-9]x$": {"type": "string"}}, "additionalProperties": False,
+                "minProperties": 1}]},
+    [{}, {"ios": "a"}, {"1x": "a"}, {"ios": "a", "1x": "b"}, {"x": "a"}],
+)
+
+
+def test_one_of_branch_closed_by_patterns_forbids_names_they_miss() -> None:
+    """A branch with additionalProperties false and patterns forbids a name no pattern matches, so a
+    branch requiring that name is disjoint from it."""
+    schema, values = _ONE_OF_CLOSED_BY_PATTERNS
+    lang = lower(schema)
+    v = validator(schema)
+    for value in values:
+        assert matches(lang, value) == v.is_valid(value), value
+
+
+@pytest.mark.assets
+def test_one_of_branch_closed_by_patterns_through_the_masks(asset_vocabulary, asset_tokenizer) -> None:
+    _mask_path_agrees(*_ONE_OF_CLOSED_BY_PATTERNS, asset_vocabulary("smollm2"), asset_tokenizer("smollm2"))
+
+
 def test_not_and_if_then_else() -> None:
     """``not`` by De Morgan over the negated schema's keywords, each negated on the types it constrains;
     if/then/else through the same negation."""
@@ -1302,18 +1338,6 @@ def test_not_and_if_then_else() -> None:
         v = validator(schema)
         for value in values:
             assert matches(lang, value) == v.is_valid(value), (schema, value)
-
-
-def _mask_path_agrees(schema: dict, values: list, vocabulary: Any, tokenizer: Any) -> None:
-    """Every value (its keys in schema order) is accepted token by token through the real masks of
-    ``vocabulary`` exactly when ``jsonschema`` says it is valid."""
-    from guidegen.check import check_tokens
-
-    constraint = JSONSchemaCompiler().compile(schema, vocabulary)
-    v = validator(schema)
-    for value in values:
-        tokens = tokenizer.encode(compact(value), add_special_tokens=False)
-        assert check_tokens(constraint, tokens, tokenizer=tokenizer).accepted == v.is_valid(value), (schema, value)
 
 
 _OBJECTS_ABC = [{}, {"a": 1}, {"b": 1}, {"c": 1}, {"a": 1, "b": 1}, {"a": 1, "c": 1}, {"b": 1, "c": 1},

@@ -2665,13 +2665,17 @@ class _Lowering:
                "integer": _NUMBER_KWS, "nonint": _NUMBER_KWS}.get(t, frozenset())
         return not (kws & (own | (_GENERAL_KWS - {"then", "else"})))
 
-    @staticmethod
-    def _forbids(q: dict, key: str) -> bool:
+    def _forbids(self, q: dict, key: str) -> bool:
         """Does the object schema ``q`` certainly reject every object that has property ``key``?"""
         props = q.get("properties", {})
         if key in props:
             return props[key] is False
-        return q.get("additionalProperties") is False and not q.get("patternProperties")
+        if q.get("additionalProperties") is not False:
+            return False
+        try:  # an undeclared name no pattern matches is an additional property
+            return all(self._pattern_test(pat, key, "") is False for pat in q.get("patternProperties", {}))
+        except (UnsupportedSchemaError, SchemaError):
+            return False
 
     def _types_l(self, s: Any, depth: int = 0) -> frozenset:
         """An upper bound on the JSON types the schema ``s`` (flattened) accepts."""
