@@ -1314,16 +1314,73 @@ def determinize(n_states, start, accept, e_src, e_lo, e_hi, e_dst, n_e, p_src, p
 
 
 @njit(cache=True, nogil=True)
+def _signature_partition(n, k, inv_off, inv_c, inv_s, accepting, elems, first, past, blk):
+    """The first partition of a trimmed partial DFA's states: by acceptance and by the set of classes
+    they have a transition on (in a trimmed DFA, states that differ there differ in language).
+    Writes each block's states contiguously in ``elems[first[b]:past[b]]`` and ``blk``; returns the
+    number of blocks."""
+    n_words = (k + 63) >> 6
+    classes = np.zeros((n, n_words), dtype=np.uint64)
+    for t in range(n):
+        for r in range(inv_off[t], inv_off[t + 1]):
+            c = inv_c[r]
+            classes[inv_s[r], c >> 6] |= np.uint64(1) << np.uint64(c & 63)
+    cap = 16
+    while cap < 2 * n:
+        cap *= 2
+    slots = np.full(cap, -1, dtype=np.int64)  # open addressing: a block per slot
+    first_of = np.empty(n, dtype=np.int64)  # a state of each block
+    n_blocks = 0
+    for s in range(n):
+        x = np.uint64(2) if accepting[s] else np.uint64(1)
+        for w in range(n_words):
+            x = (x ^ classes[s, w]) * np.uint64(0x9E3779B97F4A7C15)
+            x ^= x >> np.uint64(29)
+        slot = np.int64(x & np.uint64(cap - 1))
+        while True:
+            b = slots[slot]
+            if b < 0:
+                b = n_blocks
+                n_blocks += 1
+                first_of[b] = s
+                slots[slot] = b
+                break
+            r = first_of[b]
+            same = accepting[r] == accepting[s]
+            for w in range(n_words):
+                if classes[r, w] != classes[s, w]:
+                    same = False
+            if same:
+                break
+            slot = (slot + 1) & (cap - 1)
+        blk[s] = b
+    for b in range(n_blocks + 1):
+        first[b] = 0
+    for s in range(n):
+        first[blk[s] + 1] += 1
+    for b in range(n_blocks):
+        first[b + 1] += first[b]
+    for b in range(n_blocks):
+        past[b] = first[b]
+    for s in range(n):
+        b = blk[s]
+        elems[past[b]] = s
+        past[b] += 1
+    return n_blocks
+
+
+@njit(cache=True, nogil=True)
 def _hopcroft_partial(n, k, inv_off, inv_c, inv_s, accepting):
     """Hopcroft refinement of a *trimmed partial* DFA over ``n`` states (every state reaches
     acceptance; missing transitions lead to an implicit dead sink, alone in its class). The
     transitions are given inverted: the sources of target ``t`` are ``inv_s[inv_off[t]:inv_off[t + 1]]``
     on classes ``inv_c[...]``. Returns int32[n], the block of each state.
 
-    The sink's block never splits and is never a splitter (the preimages of the other initial
-    blocks determine its own), so no transition into it is ever looked at: the cost is
-    O(m log n) in the m real transitions. Blocks are contiguous slices of ``elems``; the smaller
-    half of every split is queued."""
+    The first partition is :func:`_signature_partition`'s. Every block of it respects the sink's
+    preimages, and so the union of all the others, so neither the sink nor one of the first blocks
+    (the largest: the most transitions skipped) need be a splitter; no transition into the sink is
+    ever looked at, and the cost is O(m log n) in the m real transitions. Blocks are contiguous
+    slices of ``elems``; the smaller half of every split is queued."""
     elems = np.empty(n, dtype=np.int32)
     loc = np.empty(n, dtype=np.int32)
     blk = np.empty(n, dtype=np.int32)
@@ -1340,35 +1397,19 @@ def _hopcroft_partial(n, k, inv_off, inv_c, inv_s, accepting):
     cstart = np.zeros(k + 1, dtype=np.int64)
     classes = np.empty(k, dtype=np.int32)
 
-    p = 0
-    for s in range(n):
-        if accepting[s]:
-            elems[p] = s
-            p += 1
-    n_acc = p
-    for s in range(n):
-        if not accepting[s]:
-            elems[p] = s
-            p += 1
-    n_blocks = 0
-    w_top = 0
-    if n_acc > 0:
-        first[n_blocks] = 0
-        past[n_blocks] = n_acc
-        work[w_top] = n_blocks
-        w_top += 1
-        n_blocks += 1
-    if n_acc < n:
-        first[n_blocks] = n_acc
-        past[n_blocks] = n
-        work[w_top] = n_blocks
-        w_top += 1
-        n_blocks += 1
+    n_blocks = _signature_partition(n, k, inv_off, inv_c, inv_s, accepting, elems, first, past, blk)
+    largest = 0
     for b in range(n_blocks):
         mid[b] = first[b]
         for q in range(first[b], past[b]):
-            blk[elems[q]] = b
             loc[elems[q]] = q
+        if past[b] - first[b] > past[largest] - first[largest]:
+            largest = b
+    w_top = 0
+    for b in range(n_blocks):
+        if b != largest:
+            work[w_top] = b
+            w_top += 1
 
     while w_top > 0:
         w_top -= 1
@@ -1447,23 +1488,23 @@ def _hopcroft_partial(n, k, inv_off, inv_c, inv_s, accepting):
 
 @njit(cache=True, nogil=True)
 def minimize(table, acc, n, k, cls):
-    """Minimal, trimmed DFA of ``table`` (int32[n, k] over byte classes ``cls``, -1: none; start 0;
-    every state reachable), states numbered breadth-first over bytes in increasing order.
-    Returns ``(status, transitions int32[m, 256], accepting bool[m])``."""
+    """Minimal, trimmed DFA of ``table`` (int32[n, k] over byte classes ``cls``, numbered in the
+    order of their first byte; -1: none; start 0; every state reachable), states numbered
+    breadth-first over bytes in increasing order. Returns ``(status, transitions int32[m, 256],
+    accepting bool[m])``."""
     empty = (EMPTY_LANGUAGE, np.zeros((0, 256), dtype=np.int32), np.zeros(0, dtype=np.bool_))
     if n == 0:
         return empty
     # trim: the states that can reach acceptance (backwards from the accepting ones)
     r_off = np.zeros(n + 1, dtype=np.int64)
-    m = 0
     for s in range(n):
         for c in range(k):
             t = table[s, c]
             if t >= 0:
                 r_off[t + 1] += 1
-                m += 1
     for s in range(n):
         r_off[s + 1] += r_off[s]
+    m = r_off[n]
     fill = r_off[:n].copy()
     r_c = np.empty(m, dtype=np.int32)
     r_s = np.empty(m, dtype=np.int32)
@@ -1501,72 +1542,70 @@ def minimize(table, acc, n, k, cls):
         if live[s]:
             lid[s] = L
             L += 1
-    inv_off = np.zeros(L + 1, dtype=np.int64)
-    for t in range(n):
-        if live[t]:
-            cnt = 0
-            for r in range(r_off[t], r_off[t + 1]):
-                if live[r_s[r]]:
-                    cnt += 1
-            inv_off[lid[t] + 1] = cnt
-    for t in range(L):
-        inv_off[t + 1] += inv_off[t]
-    inv_c = np.empty(inv_off[L], dtype=np.int32)
-    inv_s = np.empty(inv_off[L], dtype=np.int32)
-    acc_l = np.empty(L, dtype=np.bool_)
-    for t in range(n):
-        if live[t]:
-            w = inv_off[lid[t]]
-            acc_l[lid[t]] = acc[t]
-            for r in range(r_off[t], r_off[t + 1]):
-                s = r_s[r]
-                if live[s]:
-                    inv_c[w] = r_c[r]
-                    inv_s[w] = lid[s]
-                    w += 1
-    live_states = np.empty(L, dtype=np.int32)
-    for s in range(n):
-        if live[s]:
-            live_states[lid[s]] = s
-    blk = _hopcroft_partial(L, k, inv_off, inv_c, inv_s, acc_l)
+    if L == n:  # nothing to drop (the usual case): the inverse transitions are those already built
+        blk = _hopcroft_partial(n, k, r_off, r_c, r_s, acc)
+    else:
+        inv_off = np.zeros(L + 1, dtype=np.int64)
+        for t in range(n):
+            if live[t]:
+                cnt = 0
+                for r in range(r_off[t], r_off[t + 1]):
+                    if live[r_s[r]]:
+                        cnt += 1
+                inv_off[lid[t] + 1] = cnt
+        for t in range(L):
+            inv_off[t + 1] += inv_off[t]
+        inv_c = np.empty(inv_off[L], dtype=np.int32)
+        inv_s = np.empty(inv_off[L], dtype=np.int32)
+        acc_l = np.empty(L, dtype=np.bool_)
+        for t in range(n):
+            if live[t]:
+                w = inv_off[lid[t]]
+                acc_l[lid[t]] = acc[t]
+                for r in range(r_off[t], r_off[t + 1]):
+                    s = r_s[r]
+                    if live[s]:
+                        inv_c[w] = r_c[r]
+                        inv_s[w] = lid[s]
+                        w += 1
+        blk = _hopcroft_partial(L, k, inv_off, inv_c, inv_s, acc_l)
     n_blocks = 0
     for s in range(L):
         if blk[s] + 1 > n_blocks:
             n_blocks = blk[s] + 1
     rep = np.full(n_blocks, -1, dtype=np.int64)  # an original state of each block
-    for s in range(L):
-        if rep[blk[s]] < 0:
-            rep[blk[s]] = live_states[s]
-    # breadth-first renumbering over classes in increasing byte order
+    for s in range(n):
+        if live[s] and rep[blk[lid[s]]] < 0:
+            rep[blk[lid[s]]] = s
+    # breadth-first numbering over classes in increasing byte order, each row written as it is read
+    # (every block is reached: the states on a path to a live state are live)
     new_id = np.full(n_blocks, -1, dtype=np.int32)
     order = np.empty(n_blocks, dtype=np.int64)
     new_id[blk[0]] = 0
     order[0] = blk[0]
-    mm = 1
-    head = 0
-    while head < mm:
-        r = rep[order[head]]
-        head += 1
+    found = 1
+    out = np.empty((n_blocks, 256), dtype=np.int32)
+    acc_out = np.empty(n_blocks, dtype=np.bool_)
+    row = np.empty(k, dtype=np.int32)
+    i = 0
+    while i < found:
+        r = rep[order[i]]
+        acc_out[i] = acc[r]
         for c in range(k):
             t = table[r, c]
             if t >= 0 and live[t]:
                 b = blk[lid[t]]
                 if new_id[b] < 0:
-                    new_id[b] = mm
-                    order[mm] = b
-                    mm += 1
-    out = np.empty((mm, 256), dtype=np.int32)
-    acc_out = np.empty(mm, dtype=np.bool_)
-    row = np.empty(k, dtype=np.int32)
-    for i in range(mm):
-        r = rep[order[i]]
-        acc_out[i] = acc[r]
-        for c in range(k):
-            t = table[r, c]
-            row[c] = new_id[blk[lid[t]]] if (t >= 0 and live[t]) else -1
+                    new_id[b] = found
+                    order[found] = b
+                    found += 1
+                row[c] = new_id[b]
+            else:
+                row[c] = -1
         for byte in range(256):
             out[i, byte] = row[cls[byte]]
-    return OK, out, acc_out
+        i += 1
+    return OK, out[:found], acc_out[:found]
 
 
 # --------------------------------------------------------------------------------------------------
