@@ -1287,19 +1287,28 @@ def _mask_path_agrees(schema: dict, values: list, vocabulary: Any, tokenizer: An
         assert check_tokens(constraint, tokens, tokenizer=tokenizer).accepted == v.is_valid(value), (schema, value)
 
 
-_ONE_OF_CLOSED_BY_PATTERNS = (
-    {"oneOf": [{"type": "object", "properties": {"ios": {"type": "string"}}, "required": ["ios"],
-                "additionalProperties": False},
-               {"type": "object", "patternProperties": {"^[0-9]x$": {"type": "string"}}, "additionalProperties": False,
-                "minProperties": 1}]},
-    [{}, {"ios": "a"}, {"1x": "a"}, {"ios": "a", "1x": "b"}, {"x": "a"}],
-)
+_ONE_OF_PROVEN_DISJOINT = [
+    # a branch closed by patterns forbids a name no pattern matches: a branch requiring it is disjoint
+    ({"oneOf": [{"type": "object", "properties": {"ios": {"type": "string"}}, "required": ["ios"],
+                 "additionalProperties": False},
+                {"type": "object", "patternProperties": {"^[0-9]x$": {"type": "string"}}, "additionalProperties": False,
+                 "minProperties": 1}]},
+     [{}, {"ios": "a"}, {"1x": "a"}, {"ios": "a", "1x": "b"}, {"x": "a"}]),
+    # a required discriminator whose anchored literal patterns differ (JSend's status)
+    ({"type": "object", "oneOf": [
+        {"required": ["status", "data"], "properties": {"status": {"type": "string", "pattern": "^success$"},
+                                                       "data": {"type": ["object", "null"]}}},
+        {"required": ["status", "data"], "properties": {"status": {"type": "string", "pattern": "^fail$"},
+                                                       "data": {"type": ["object", "null"]}}},
+        {"required": ["status", "message"], "properties": {"status": {"type": "string", "pattern": "^error$"},
+                                                          "message": {"type": "string"}}}]},
+     [{}, {"status": "success", "data": None}, {"status": "fail", "data": {}}, {"status": "error", "message": "m"},
+      {"status": "error", "data": None}, {"status": "other", "data": None}, {"status": "success", "message": "x"}]),
+]
 
 
-def test_one_of_branch_closed_by_patterns_forbids_names_they_miss() -> None:
-    """A branch with additionalProperties false and patterns forbids a name no pattern matches, so a
-    branch requiring that name is disjoint from it."""
-    schema, values = _ONE_OF_CLOSED_BY_PATTERNS
+@pytest.mark.parametrize("schema,values", _ONE_OF_PROVEN_DISJOINT)
+def test_one_of_branches_proven_disjoint(schema: dict, values: list) -> None:
     lang = lower(schema)
     v = validator(schema)
     for value in values:
@@ -1307,9 +1316,10 @@ def test_one_of_branch_closed_by_patterns_forbids_names_they_miss() -> None:
 
 
 @pytest.mark.assets
-def test_one_of_branch_closed_by_patterns_through_the_masks(asset_vocabulary, asset_tokenizer) -> None:
-    _mask_path_agrees(*_ONE_OF_CLOSED_BY_PATTERNS, asset_vocabulary("smollm2"), asset_tokenizer("smollm2"))
-
+@pytest.mark.parametrize("schema,values", _ONE_OF_PROVEN_DISJOINT)
+def test_one_of_branches_proven_disjoint_through_the_masks(schema: dict, values: list, asset_vocabulary,
+                                                           asset_tokenizer) -> None:
+    _mask_path_agrees(schema, values, asset_vocabulary("smollm2"), asset_tokenizer("smollm2"))
 
 def test_not_and_if_then_else() -> None:
     """``not`` by De Morgan over the negated schema's keywords, each negated on the types it constrains;

@@ -65,8 +65,9 @@ Deliberate over-constraints (sound, documented, not warned about):
   the open intervals between them, with the bounds' 1e-14 gap for non-integers. A negated ``anyOf``
   is the crossing of its branches' negations (every branch fails; at most 64 alternatives), a negated
   ``oneOf`` that plus the intersections of the branch pairs not provably disjoint.
-* ``oneOf``: branches that are provably disjoint (types, ``const``/``enum`` values, a required property
-  the other branch forbids or constrains disjointly, integer ranges) are a plain union. Otherwise a
+* ``oneOf``: branches that are provably disjoint (types, ``const``/``enum`` values or a pattern that is an
+  anchored literal such as ``^success$``, a required property the other branch forbids or constrains
+  disjointly, integer ranges) are a plain union. Otherwise a
   branch leaves out the values another branch certainly accepts (a type it accepts unconditionally)
   and, for objects, omits one property each other branch requires, which makes the branches exclusive.
   Branches over scalar values only (strings, numbers, booleans, null) that overlap otherwise are
@@ -1390,6 +1391,7 @@ _RULE_CHARS = 4_000  # a subschema whose regex (automata it calls counted as wri
 _SPLICE_CHARS = 1500  # a member value or array item whose regex is longer is an automaton rule, spliced
 _LONG_COUNT = re.compile(r"\{[0-9]*,?(?:[5-9][0-9]|[0-9]{3,})\}")  # a count of 50 or more: a short regex, many states
 _MARKERS = re.compile("[\ud800-\udfff]")
+_ANCHORED_LITERAL = re.compile(r"\^([A-Za-z0-9 _\-]*)\$")  # a pattern such as ^success$: one string (ECMA-262)
 _MAX_ANY_ORDER = 10  # declared properties an object may have in any order (2^n rules)
 _MAX_CONTAINS = 16  # minContains / maxContains counted exactly (a regex repeated that many times)
 _MAX_UNIQUE = 5  # values unique items may be drawn from (every order of every subset: 326 sequences)
@@ -2717,6 +2719,10 @@ class _Lowering:
                 cands = [p["const"]]
             elif "enum" in p:
                 cands = p["enum"]
+            elif self._types_l(p) == {"string"} and isinstance(p.get("pattern"), str):
+                literal = _ANCHORED_LITERAL.fullmatch(p["pattern"])
+                # Python's $ also matches before a final newline: its values too
+                cands = None if literal is None else [literal.group(1), literal.group(1) + "\n"]
             if cands is not None:
                 try:
                     if all(self._validate(v, q, "") is False for v in cands):
