@@ -300,6 +300,15 @@ def test_escaped_string_from_common_is_exact() -> None:
         assert not grammar.matches(bad), bad
 
 
+def test_long_string_with_lookbehind_reads_as_lark_lexes_it() -> None:
+    """python.lark's LONG_STRING: a triple closing quote, and DOTALL (line breaks inside)."""
+    grammar = engine('start: LONG\nLONG: /(""".*?(?<!\\\\)(\\\\\\\\)*?""")/s\n')
+    for ok in ['""""""', '"""a\nb"""', '"""a"b""c"""', '"""a\\""""', '"""\\\\"""']:
+        assert grammar.matches(ok), ok
+    for bad in ['"""a""""', '"""a"""b"""', '"""a\\"""', '"""a""']:
+        assert not grammar.matches(bad), bad
+
+
 @pytest.mark.parametrize("flagged", [
     "(?i:select)", "(?i:k|s|i|\u00df)", "(?s:a.b)", "(?i:[^a-z])+", "(?x: a b # c\n)", "(?i:[\\w]+?)",
     "(?i:\\d{2,5}x?)", "(?i)\u01c5", "(?ia:k)", "(?i:[^\\W\\d])+", "(?i:a(?-i:b)c)", "(?i:[$0-9_a-z]+)",

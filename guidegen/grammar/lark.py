@@ -752,10 +752,20 @@ class _Where:
         return message + self.line(named[-1].group()) if named else message
 
 
-_ESCAPED_INNER = re.compile(re.escape(r".*?(?<!\\)(\\\\)*?") + "([\"'`])")
-"""The inside of common.lark's ``ESCAPED_STRING`` and its closing quote. It is written with a
-lookbehind, which has no automaton; what Lark's lexer makes of it (the shortest match: up to the
-first quote not escaped by a backslash) is regular, and replaces it."""
+_ESCAPED_INNER = re.compile(re.escape(r".*?(?<!\\)(\\\\)*?") + r"([\"'`])(\1\1)?")
+"""The inside of a string terminal written with a lookbehind, and its closing quote (or three, for
+python.lark's long strings), as in common.lark's ``ESCAPED_STRING``. A lookbehind has no
+automaton; what Lark's lexer makes of it (the shortest match: up to the first closing quote not
+escaped by a backslash) is regular, and replaces it (:func:`_escaped_inner`)."""
+
+
+def _escaped_inner(match: re.Match[str], dotall: bool) -> str:
+    quote, triple = match[1], match[2]
+    plain = f"[^{quote}\\\\]" if dotall else f"[^{quote}\\\\\\n]"  # "." reads a line break only with DOTALL
+    escape = r"\\[\s\S]" if dotall else r"\\."
+    if triple:  # up to two quotes at a time inside; never one last, or the string would have ended there
+        return f"(?:{quote}{{0,2}}(?:{plain}|{escape}))*{quote * 3}"
+    return f"(?:{plain}|{escape})*{quote}"
 
 
 class _NoFlagFreeForm(Exception):
@@ -851,7 +861,7 @@ def _terminal_regex(term: TerminalDef, context: str) -> tuple[_Term, bool]:
         else:
             regex = pattern.to_regexp()
         return _Term(regex, _ATOM if len(pattern.value) == 1 else _SEQ), pattern.value.startswith("\n")
-    source = _ESCAPED_INNER.sub(lambda m: r"(?:[^" + m[1] + r"\\\n]|\\.)*" + m[1], pattern.to_regexp())
+    source = _ESCAPED_INNER.sub(lambda m: _escaped_inner(m, "s" in pattern.flags), pattern.to_regexp())
     regex = (_without_flags(source) or source) if pattern.flags else source
     try:
         # framed by NUL bytes so that anchors, meaningful only at the ends of the whole text, are
