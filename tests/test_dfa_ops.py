@@ -6,9 +6,12 @@ from __future__ import annotations
 import itertools
 import re
 
+import numpy as np
 import pytest
+from numba.core.registry import CPUDispatcher as Dispatcher
 
-from guidegen.automata.dfa_ops import called_rules, difference, flatten, intersect, rule_order, splice, splice_rules
+from guidegen.automata.dfa_ops import (called_rules, concatenate, difference, flatten, intersect, rule_order, splice,
+                                       splice_rules)
 from guidegen.automata.pushdown import Grammar, call_marker
 from guidegen.automata.regex import compile_regex
 from guidegen.errors import RegexError
@@ -111,3 +114,31 @@ def test_flatten_splices_a_call_tree_and_leaves_recursion_alone() -> None:
     recursive = compile_regex("\\[(?:" + call_marker(0) + ")?\\]", call_markers=True)
     assert flatten([recursive]) is None
     assert flatten([root, value, number], max_nfa=10) is None
+
+
+def test_concatenate_moves_each_automaton_to_its_place() -> None:
+    a, b = compile_regex("ab*"), compile_regex("x|yz")
+    table, starts = concatenate([a, b])
+    assert starts.tolist() == [0, a.n_states] and starts.dtype == np.int32 and table.flags.writeable
+    assert np.array_equal(table[: a.n_states], a.transitions)
+    assert np.array_equal(table[a.n_states :], np.where(b.transitions >= 0, b.transitions + a.n_states, -1))
+
+
+def test_warmup_compiles_every_signature_automata_compilation_uses() -> None:
+    """``make install`` warms the kernels up (``python -m`` this module and regex_kernels); compiling
+    regexes, products, splices, flattened and recursive grammars must not compile a new
+    specialization."""
+    from guidegen.automata import dfa_ops, regex_kernels
+
+    regex_kernels.warmup()
+    dfa_ops.warmup()
+    watched = [f for module in (regex_kernels, dfa_ops) for f in vars(module).values() if isinstance(f, Dispatcher)]
+    before = [set(f.signatures) for f in watched]
+    number, word = compile_regex("-?[0-9]+"), compile_regex("(?i)[a-z]{1,4}")
+    test_grammar_rules_given_as_automata()
+    test_flatten_splices_a_call_tree_and_leaves_recursion_alone()
+    Grammar.from_regexes(["\\[(?:" + call_marker(1) + "|" + call_marker(0) + ")?\\]", intersect(number, compile_regex(".{2}"))])
+    called_rules(difference(word, number))
+    after = [set(f.signatures) for f in watched]
+    for f, b, a in zip(watched, before, after):
+        assert a == b, f"{f.__name__} compiled a new specialization: {a - b}"

@@ -23,7 +23,8 @@ from . import regex_kernels as _k
 from .dfa import DFA, NO_TEXT
 from .regex import DEFAULT_MAX_STATES
 
-__all__ = ["call_edges", "called_rules", "difference", "flatten", "intersect", "rule_order", "splice", "splice_rules"]
+__all__ = ["call_edges", "called_rules", "concatenate", "difference", "flatten", "intersect", "rule_order", "splice",
+           "splice_rules"]
 
 _FIRST_MARKER_BYTE = _k.MARKER_BYTE
 
@@ -404,6 +405,26 @@ def splice_rules(dfas: Sequence[DFA | None], automata: Mapping[int, DFA]) -> lis
     return out
 
 
+@njit(cache=True, nogil=True)
+def _shift_targets(transitions, starts):
+    for r in range(starts.shape[0]):
+        offset = starts[r]
+        end = starts[r + 1] if r + 1 < starts.shape[0] else transitions.shape[0]
+        for s in range(offset, end):
+            for byte in range(256):
+                t = transitions[s, byte]
+                transitions[s, byte] = t + offset if t >= 0 else t
+
+
+def concatenate(dfas: Sequence[DFA]) -> tuple[np.ndarray, np.ndarray]:
+    """The automata's tables as one writable table over a global state space, with where each
+    automaton's states start (int32): its targets are moved there."""
+    starts = np.cumsum([0] + [d.n_states for d in dfas[:-1]]).astype(np.int32)
+    transitions = np.concatenate([d.transitions for d in dfas], dtype=np.int32)
+    _shift_targets(transitions, starts)  # a masked numpy add takes ~6x as long
+    return transitions, starts
+
+
 def rule_order(callees: Sequence[set[int]]) -> list[int] | None:
     """The rules reachable from rule 0, each after the rules it calls (``callees[k]``: the rules
     rule ``k`` calls), or None when one of them calls itself, directly or not."""
@@ -473,7 +494,7 @@ def warmup() -> None:
     host = compile_regex("x" + call_marker(0), call_markers=True)
     splice(host, {0: a})
     call_edges(host.transitions)
-    call_edges(host.transitions.copy())  # a grammar's table, writable while it is built
+    call_edges(concatenate([host, a])[0])  # a grammar's table, writable while it is built
 
 
 if __name__ == "__main__":

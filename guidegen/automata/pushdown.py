@@ -31,7 +31,7 @@ from ..vocab import Vocabulary
 from . import pushdown_kernels as kernels
 from .constraint import cached_compile_regex
 from .dfa import DFA, EMPTY_TEXT, NO_TEXT
-from .dfa_ops import call_edges, splice_rules
+from .dfa_ops import call_edges, concatenate, splice_rules
 from .regex_kernels import MARKER_BYTE
 from .slices import VocabIndex, vocab_index
 
@@ -67,15 +67,10 @@ class Grammar:
         self.names = list(names) if names is not None else [f"rule {k}" for k in range(len(dfas))]
         # what the end of the text stands for, if anything: Python's implicit final line break
         self.implicit_end = implicit_end
-        sizes = [d.n_states for d in dfas]
-        self.rule_start = np.cumsum([0] + sizes[:-1]).astype(np.int32)
-        trans = np.concatenate([d.transitions for d in dfas], dtype=np.int32)
-        # each rule's targets moved to where its states start
-        np.add(trans, np.repeat(self.rule_start, sizes)[:, None], out=trans, where=trans >= 0)
+        trans, self.rule_start = concatenate(dfas)
         accept = np.concatenate([d.accepting for d in dfas], dtype=np.bool_)
-        calls = _extract_calls(trans, self.rule_start, self.names)
+        calls, arrays = _extract_calls(trans, self.rule_start, self.names)
         trans[:, MARKER_BYTE:] = -1
-        arrays = _call_arrays(calls, trans.shape[0])
         kept = _trim(trans, accept, calls, arrays, self.rule_start, self.names)
         self._set_tables(trans, accept, kept, arrays if kept is calls else None)
         self._check_left_recursion()
@@ -238,8 +233,10 @@ class Grammar:
 Calls = Mapping[int, list[tuple[int, int]]]
 
 
-def _extract_calls(trans: np.ndarray, rule_start: np.ndarray, names: Sequence[str]) -> dict[int, list[tuple[int, int]]]:
-    """Call edges ``(rule, resume state)`` of the states that call, read off the marker byte pairs."""
+def _extract_calls(trans: np.ndarray, rule_start: np.ndarray, names: Sequence[str]
+                   ) -> tuple[dict[int, list[tuple[int, int]]], tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Call edges ``(rule, resume state)`` of the states that call, read off the marker byte pairs;
+    and the same as :func:`_call_arrays` gives them."""
     n_rules = len(rule_start)
     callers, rules, rets = call_edges(trans)
     unknown = np.flatnonzero(rules >= n_rules)
@@ -250,7 +247,10 @@ def _extract_calls(trans: np.ndarray, rule_start: np.ndarray, names: Sequence[st
     calls: dict[int, list[tuple[int, int]]] = {}
     for g, rule, ret in zip(callers.tolist(), rules.tolist(), rets.tolist()):
         calls.setdefault(g, []).append((rule, ret))
-    return calls
+    # call_edges lists them by caller state already
+    off = np.zeros(trans.shape[0] + 1, dtype=np.int32)
+    np.cumsum(np.bincount(callers, minlength=trans.shape[0]), out=off[1:])
+    return calls, (off, rules.astype(np.int32), rets)
 
 
 def _call_arrays(calls: Calls, n_states: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
