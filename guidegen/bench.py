@@ -92,11 +92,10 @@ class GuidegenEngine:
     name = "guidegen"
 
     def __init__(self, tokenizer: Any, vocab: Any) -> None:
-        from .automata import dfa_ops, kernels, pushdown_kernels, regex
+        from .automata import load_kernels
         from .host import Host
 
-        for module in (kernels, regex, pushdown_kernels, dfa_ops):  # every kernel's machine code loaded
-            module.warmup()
+        load_kernels()
         self.vocab = vocab
         self.row = np.zeros(vocab.bitmask_width, dtype=np.int32)
         self._host_factory = Host

