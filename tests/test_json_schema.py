@@ -1428,10 +1428,35 @@ def test_all_of_intersects_object_parts(schema: dict, values: list) -> None:
         assert matches(lang, value) == v.is_valid(value), (schema, value)
 
 
+
+_KIND = {"type": "object", "properties": {"kind": {"enum": ["a", "b", "c"]}, "x": {"type": "integer"}, "y": {"type": "string"}},
+         "required": ["kind"], "additionalProperties": False}
+_ALL_OF_CONDITIONALS = (
+    {**_KIND, "allOf": [{"if": {"properties": {"kind": {"const": "a"}}}, "then": {"required": ["x"]}},
+                        {"if": {"properties": {"kind": {"const": "b"}}}, "then": {"required": ["y"]},
+                         "else": {"properties": {"y": False}}}]},
+    [{"kind": "a"}, {"kind": "a", "x": 1}, {"kind": "a", "x": 1, "y": "s"}, {"kind": "b"}, {"kind": "b", "y": "s"},
+     {"kind": "b", "x": 1, "y": "s"}, {"kind": "c"}, {"kind": "c", "y": "s"}, {"kind": "c", "x": 2}],
+)
+
+
+def test_all_of_conditionals_nest() -> None:
+    """Two allOf parts' if/then/else: the second holds in both branches of the first; past 6 nested
+    conditionals (2**6 cases) allOf is unsupported."""
+    schema, values = _ALL_OF_CONDITIONALS
+    lang = lower(schema)
+    v = validator(schema)
+    for value in values:
+        assert matches(lang, value) == v.is_valid(value), value
+    many = {**_KIND, "allOf": [{"if": {"properties": {"x": {"const": i}}}, "then": {"required": ["y"]}} for i in range(7)]}
+    with pytest.raises(UnsupportedSchemaError, match="more than 6 if/then/else") as e:
+        lower(many)
+    assert e.value.keyword == "allOf" and e.value.pointer == "/allOf/6"
+
 @pytest.mark.assets
 def test_all_of_object_parts_through_the_masks(asset_vocabulary, asset_tokenizer) -> None:
     vocabulary, tokenizer = asset_vocabulary("smollm2"), asset_tokenizer("smollm2")
-    for schema, values in _ALL_OF_OBJECT_CASES[:3]:
+    for schema, values in [*_ALL_OF_OBJECT_CASES[:3], _ALL_OF_CONDITIONALS]:
         _mask_path_agrees(schema, values, vocabulary, tokenizer)
 
 

@@ -78,7 +78,8 @@ Deliberate over-constraints (sound, documented, not warned about):
   when the keywords can be intersected exactly, else refused. Object parts intersect member by member
   (a name's value follows each part's ``properties`` entry, else its ``patternProperties``, else its
   ``additionalProperties``); a pattern of one part is exact where the other part has no
-  ``additionalProperties``, or has no pattern and declares no name the pattern matches.
+  ``additionalProperties``, or has no pattern and declares no name the pattern matches. The
+  ``if``/``then``/``else`` of several parts nest (each holds in both branches of the one before), up to 6.
 
 Not regular, so refused in strict mode: objects whose properties are not enumerated (arbitrary keys with
 arbitrary values), arrays of arbitrary values, ``{}``/``true`` where an object or array could occur, and
@@ -1396,6 +1397,7 @@ _MAX_ANY_ORDER = 10  # declared properties an object may have in any order (2^n 
 _MAX_CONTAINS = 16  # minContains / maxContains counted exactly (a regex repeated that many times)
 _MAX_UNIQUE = 5  # values unique items may be drawn from (every order of every subset: 326 sequences)
 _MAX_NOT_ALTERNATIVES = 64  # alternatives the negation of an anyOf or oneOf may cross into
+_MAX_CONDITIONALS = 6  # if/then/else of allOf parts nested into one schema (2**6 cases)
 
 
 def _esc(token: Any) -> str:
@@ -1596,6 +1598,7 @@ class _Lowering:
         self._automata: dict[tuple, str | None] = {}
         self._written_chars: dict[str, int] = {}  # an automaton rule's marker -> its regex's length
         self._memo: dict[tuple, str | None] = {}
+        self._conditionals: dict[int, int] = {}  # id of a merged schema -> the if/then/else it holds, nested
 
     # ---------------------------------------------------------------------------- bookkeeping
     def _register(self, node: Any, ptr: str, base: str) -> None:
@@ -1800,9 +1803,24 @@ class _Lowering:
         members_a, members_b = _MEMBER_KWS & a_keys, _MEMBER_KWS & b_keys
         if members_a and members_b:
             self._merge_properties(a, pa, b, pb, out, kp, fail)
+        # two conditionals: b's holds in both branches of a's ((if ∧ then) ∨ (¬if ∧ else), each ∧ b's);
+        # n nested conditionals are 2**n cases to lower, so a few only
+        held_a = self._conditionals.get(id(a), int("if" in a_keys))
+        held_b = self._conditionals.get(id(b), int("if" in b_keys))
+        two_conditionals = "if" in a_keys and "if" in b_keys and any(a.get(k) != b.get(k) for k in ("if", "then", "else"))
+        nested = two_conditionals and held_a + held_b <= _MAX_CONDITIONALS
+        if two_conditionals and not nested:
+            self._unsupported("allOf", where, "more than %d if/then/else to nest into one schema" % _MAX_CONDITIONALS)
+        if nested:
+            base = self.bases.get(id(a), self.root_base)
+            conditional = self._sub(b, pb, [k for k in ("if", "then", "else") if k in b_keys])
+            self._conditionals[id(conditional)] = held_b
+            for k in ("then", "else"):
+                kp.setdefault(k, self._kwp(a, pa, "if"))
+                out[k] = self._synth({"allOf": [a.get(k, True), conditional]}, kp[k], base, {"allOf": kp[k]})
         for k in b_keys:
             if (k in ("items", "prefixItems", "additionalItems") and arr_a and arr_b) or (
-                    k in _MEMBER_KWS and members_a and members_b):
+                    k in _MEMBER_KWS and members_a and members_b) or (k in ("if", "then", "else") and two_conditionals):
                 continue
             v = b[k]
             if k not in out:
@@ -1884,7 +1902,10 @@ class _Lowering:
                 pass
             else:
                 fail(k)
-        return self._synth(out, pa, self.bases.get(id(a), self.root_base), kp), pa
+        merged = self._synth(out, pa, self.bases.get(id(a), self.root_base), kp)
+        if held_a or held_b:
+            self._conditionals[id(merged)] = held_a + held_b if nested else max(held_a, held_b)
+        return merged, pa
 
     @staticmethod
     def _effective_keywords(s: dict) -> set[str]:
