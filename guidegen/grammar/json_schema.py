@@ -2557,10 +2557,10 @@ class _Lowering:
 
     def _conjunction(self, negations: list[list[tuple[Any, frozenset]]], kw: str, kwp: str,
                      base: str) -> list[tuple[Any, frozenset]]:
-        """The values that every one of ``negations`` (alternatives as :meth:`_negation` gives them)
-        holds: one alternative of each, intersected, for every choice; a choice that makes every
-        choice of another is left out (its values are among the other's). More than
-        :data:`_MAX_NOT_ALTERNATIVES` choices are unsupported (``kw`` at ``kwp``)."""
+        """The values in every one of ``negations`` (each a union of alternatives, as :meth:`_negation`
+        gives them): a union with one member per choice of an alternative from each, intersected. A
+        choice that holds every alternative of another choice is left out (its values are among the
+        other's). More than :data:`_MAX_NOT_ALTERNATIVES` choices are unsupported (``kw`` at ``kwp``)."""
         def identity(m: Any, t: frozenset) -> tuple:
             return (t, m if isinstance(m, str) else json.dumps(m, sort_keys=True, default=repr))
 
