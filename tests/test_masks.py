@@ -276,8 +276,21 @@ def test_compiler_options_and_errors(vocab) -> None:
     assert c.dfa.matches(b"aBc")
 
 
+def test_disk_cache_skips_what_compiles_fast(vocab, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("GUIDEGEN_CACHE", str(tmp_path))
+    constraint_mod.clear_memory_cache()
+    monkeypatch.setattr(constraint_mod, "DISK_WORTH_S", 60.0)
+    RegexCompiler().compile(r"quick-[0-9]{2,3}", vocab)
+    monkeypatch.setattr(constraint_mod, "DISK_WORTH_S", 0.0)
+    RegexCompiler().compile(r"slow-[0-9]{2,3}", vocab)
+    flush_writes()
+    assert len(list((tmp_path / "index").glob("regex-*.pkl"))) == 1
+    constraint_mod.clear_memory_cache()
+
+
 def test_disk_cache_roundtrip_and_corruption(vocab, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("GUIDEGEN_CACHE", str(tmp_path))
+    monkeypatch.setattr(constraint_mod, "DISK_WORTH_S", 0.0)  # every compile is cached, however fast
     constraint_mod.clear_memory_cache()
     pattern = r"disk-cache-[0-9]{2,3}"
     c = RegexCompiler().compile(pattern, vocab)

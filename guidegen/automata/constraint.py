@@ -13,6 +13,7 @@ import os
 import pickle
 import re
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable
@@ -278,6 +279,11 @@ def index_cache_dir() -> Path:
 
 _CACHE_FORMAT = 1
 
+DISK_WORTH_S = 0.002
+"""A regex that compiles faster than this is not written to the disk cache: reading the file back
+costs a good part of that, and the background writer competes with the compiles that follow
+(it made the time to first mask of a typical schema ~15% longer)."""
+
 
 def _cache_path(pattern: str, flags: int, vocab_fingerprint: str, call_markers: bool) -> Path:
     kind = "rule" if call_markers else "regex"
@@ -320,7 +326,8 @@ def cached_compile_regex(
     call_markers: bool = False,
 ) -> DFA:
     """:func:`compile_regex` behind an in-process LRU and, with ``disk_cache``, the on-disk index
-    (``index_cache_dir()``, one pickle per pattern, flags and vocabulary fingerprint)."""
+    (``index_cache_dir()``, one pickle per pattern, flags and vocabulary fingerprint, for the regexes
+    that took at least :data:`DISK_WORTH_S` to compile)."""
     key = (pattern, int(flags), int(max_states), call_markers)
     dfa = _memory_get(key)
     if dfa is not None:
@@ -329,8 +336,9 @@ def cached_compile_regex(
     if path is not None:
         dfa = _load_cached(path, pattern, flags, vocab_fingerprint)
     if dfa is None:
+        started = time.perf_counter()
         dfa = compile_regex(pattern, flags, max_states=max_states, call_markers=call_markers)
-        if path is not None:
+        if path is not None and time.perf_counter() - started >= DISK_WORTH_S:
             _store_cached(path, pattern, flags, vocab_fingerprint, dfa)
     _memory_put(key, dfa)
     return dfa
