@@ -93,9 +93,11 @@ class GuidegenEngine:
 
     def __init__(self, tokenizer: Any, vocab: Any) -> None:
         from .automata import load_kernels
+        from .automata.slices import vocab_index
         from .host import Host
 
         load_kernels()
+        vocab_index(vocab)  # the vocabulary's trie and slices, built once per vocabulary as the anchors build theirs
         self.vocab = vocab
         self.row = np.zeros(vocab.bitmask_width, dtype=np.int32)
         self._host_factory = Host
