@@ -12,9 +12,9 @@ from numba.core.registry import CPUDispatcher as Dispatcher
 
 from guidegen.automata.dfa_ops import (called_rules, concatenate, difference, flatten, intersect, rule_order, splice,
                                        splice_rules)
-from guidegen.automata.pushdown import Grammar, call_marker
+from guidegen.automata.pushdown import MAX_RULES, Grammar, call_marker
 from guidegen.automata.regex import compile_regex
-from guidegen.errors import RegexError
+from guidegen.errors import GrammarError, RegexError
 
 ALPHABET = "ab1é"
 TEXTS = ["".join(t) for n in range(6) for t in itertools.product(ALPHABET, repeat=n)]
@@ -142,3 +142,14 @@ def test_warmup_compiles_every_signature_automata_compilation_uses() -> None:
     after = [set(f.signatures) for f in watched]
     for f, b, a in zip(watched, before, after):
         assert a == b, f"{f.__name__} compiled a new specialization: {a - b}"
+
+
+@pytest.mark.parametrize("rule", [251, 504, 1983])
+def test_a_marker_second_byte_is_never_read_as_a_call(rule: int) -> None:
+    """A call marker is two bytes; its second byte is never one a marker starts with, so the state
+    between them is not read as a caller (rule 251's marker once ended in 0xFB, and what followed
+    the call, "," or "}", decoded as calls to rules 812 and 893)."""
+    dfa = compile_regex(call_marker(rule) + "[,}]" + call_marker(7), call_markers=True)
+    assert called_rules(dfa) == {rule, 7}
+    with pytest.raises(GrammarError, match="out of range"):
+        call_marker(MAX_RULES)

@@ -277,7 +277,7 @@ def index_cache_dir() -> Path:
     return base / "index"
 
 
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2  # 2: call markers' second byte below MARKER_BYTE
 
 DISK_WORTH_S = 0.002
 """A regex that compiles faster than this is not written to the disk cache: reading the file back

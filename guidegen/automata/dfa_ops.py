@@ -230,11 +230,11 @@ def _splice_nfa(host, host_acc, parts, parts_acc, part_start, part_size, part_of
             m = host[s, hb]
             if m < 0:
                 continue
-            for lo in range(256):
+            for lo in range(_FIRST_MARKER_BYTE):  # a marker's second byte
                 t = host[m, lo]
                 if t < 0:
                     continue
-                k = ((hb - _FIRST_MARKER_BYTE) << 8) | lo
+                k = (hb - _FIRST_MARKER_BYTE) * _FIRST_MARKER_BYTE + lo
                 p = part_of_call[k] if k < part_of_call.shape[0] else -1
                 if p >= 0 and copy_of[p, t] < 0:
                     copy_of[p, t] = n_states
@@ -270,11 +270,11 @@ def _splice_nfa(host, host_acc, parts, parts_acc, part_start, part_size, part_of
                 continue
             middle = n_middle_first + s * (256 - _FIRST_MARKER_BYTE) + (hb - _FIRST_MARKER_BYTE)
             kept = 0
-            for lo in range(256):
+            for lo in range(_FIRST_MARKER_BYTE):  # a marker's second byte
                 t = host[m, lo]
                 if t < 0:
                     continue
-                k = ((hb - _FIRST_MARKER_BYTE) << 8) | lo
+                k = (hb - _FIRST_MARKER_BYTE) * _FIRST_MARKER_BYTE + lo
                 p = part_of_call[k] if k < part_of_call.shape[0] else -1
                 if p >= 0:
                     p_src[npp] = s
@@ -357,7 +357,7 @@ def _call_edges(transitions):
         for hb in range(_FIRST_MARKER_BYTE, 256):
             m = transitions[s, hb]
             if m >= 0:
-                for lo in range(256):
+                for lo in range(_FIRST_MARKER_BYTE):  # a marker's second byte
                     if transitions[m, lo] >= 0:
                         n_edges += 1
     src = np.empty(n_edges, dtype=np.int64)
@@ -368,11 +368,11 @@ def _call_edges(transitions):
         for hb in range(_FIRST_MARKER_BYTE, 256):
             m = transitions[s, hb]
             if m >= 0:
-                for lo in range(256):
+                for lo in range(_FIRST_MARKER_BYTE):  # a marker's second byte
                     t = transitions[m, lo]
                     if t >= 0:
                         src[e] = s
-                        rule[e] = ((hb - _FIRST_MARKER_BYTE) << 8) | lo
+                        rule[e] = (hb - _FIRST_MARKER_BYTE) * _FIRST_MARKER_BYTE + lo
                         ret[e] = t
                         e += 1
     return src, rule, ret

@@ -32,12 +32,12 @@ from . import pushdown_kernels as kernels
 from .constraint import cached_compile_regex
 from .dfa import DFA, EMPTY_TEXT, NO_TEXT
 from .dfa_ops import call_edges, concatenate, splice_rules
-from .regex_kernels import MARKER_BYTE
+from .regex_kernels import MARKER_BYTE, MARKER_RULES
 from .slices import VocabIndex, vocab_index
 
 __all__ = ["Grammar", "PushdownConstraint", "PushdownState", "call_marker", "MAX_RULES"]
 
-MAX_RULES = (0x100 - MARKER_BYTE) << 8  # two marker bytes: 8 first bytes x 256
+MAX_RULES = MARKER_RULES  # two marker bytes: 8 first bytes x 248 second bytes
 
 Stack = tuple[int, ...]  # global states, bottom frame first
 

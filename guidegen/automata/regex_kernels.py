@@ -21,7 +21,8 @@ Program: ``int32[n_ops, 3]`` rows ``(op, a, b)`` and an ``int32`` pool:
 * ``OP_EMPTY``: the empty string;
 * ``OP_SET a n``: one code point out of ``n`` sorted, disjoint ranges ``pool[a + 2i], pool[a + 2i + 1]``;
 * ``OP_STR a n``: the code points ``pool[a:a + n]`` in sequence; a lone surrogate ``0xD800 + k``
-  becomes the two bytes ``MARKER_BYTE + (k >> 8), k & 0xFF`` (never UTF-8: a grammar's call marker);
+  becomes the two bytes ``MARKER_BYTE + k // MARKER_BYTE, k % MARKER_BYTE`` (never UTF-8: a
+  grammar's call marker; the second byte is never a marker's first, so a marker is read unambiguously);
 * ``OP_CAT n`` / ``OP_ALT n``: concatenation / alternation of the top ``n`` fragments;
 * ``OP_REP lo hi``: ``lo`` to ``hi`` repetitions of the top fragment (``hi = -1``: unbounded).
 
@@ -52,6 +53,7 @@ OP_REP = 5
 
 MAX_CP = 0x10FFFF
 MARKER_BYTE = 0xF8  # first byte of a call marker: 0xF8..0xFF never occur in UTF-8
+MARKER_RULES = (0x100 - MARKER_BYTE) * MARKER_BYTE  # rules a marker can name: 8 first bytes x 248 second bytes
 _MAX_GROUP_DEPTH = 100  # deeper nesting goes to re's parser (which may refuse it)
 _MAX_COUNT = 100_000_000  # larger repetition counts go to re's parser
 
@@ -769,8 +771,12 @@ def build_nfa(prog, n_ops, pool, max_nfa):
                     # a lone surrogate is no valid UTF-8 text: it stands for a call marker, two
                     # bytes that never occur in UTF-8 (see guidegen.automata.pushdown)
                     k = cp - 0xD800
-                    enc[0] = MARKER_BYTE + (k >> 8)
-                    enc[1] = k & 0xFF
+                    if k < MARKER_RULES:
+                        enc[0] = MARKER_BYTE + k // MARKER_BYTE
+                        enc[1] = k % MARKER_BYTE
+                    else:  # names no rule: a pair no decoder reads as a call
+                        enc[0] = 0xFF
+                        enc[1] = 0xFF
                     L = 2
                 else:
                     L = _utf8_encode(cp, enc)
