@@ -418,13 +418,7 @@ def test_kernels_equal_the_plain_references(pattern: str) -> None:
     ref_table, ref_acc, ref_cls, ref_k = _reference_determinize(*nfa)
     assert k == ref_k and np.array_equal(cls, ref_cls)
     assert np.array_equal(table, ref_table) and np.array_equal(acc, ref_acc)
-    status, out, out_acc = regex_kernels.minimize(table, acc, np.int64(n), np.int64(k), cls)
-    expected = _reference_minimize(table, acc, cls)
-    if expected is None:
-        assert status == regex_kernels.EMPTY_LANGUAGE
-    else:
-        assert status == regex_kernels.OK
-        assert np.array_equal(out, expected[0]) and np.array_equal(out_acc, expected[1])
+    _assert_minimize_matches_reference(table, acc, n, k, cls)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
@@ -446,7 +440,11 @@ def test_minimize_equals_the_plain_reference_on_random_tables(seed: int) -> None
     cls = rng.permutation(np.concatenate([np.arange(k), rng.integers(0, k, 256 - k)]))
     first_byte = np.unique(cls, return_index=True)[1]
     cls = np.argsort(np.argsort(first_byte))[cls].astype(np.int32)  # classes numbered by first byte
-    status, out, out_acc = regex_kernels.minimize(table, acc, np.int64(len(order)), np.int64(k), cls)
+    _assert_minimize_matches_reference(table, acc, len(order), k, cls)
+
+
+def _assert_minimize_matches_reference(table: np.ndarray, acc: np.ndarray, n: int, k: int, cls: np.ndarray) -> None:
+    status, out, out_acc = regex_kernels.minimize(table, acc, np.int64(n), np.int64(k), cls)
     expected = _reference_minimize(table, acc, cls)
     if expected is None:
         assert status == regex_kernels.EMPTY_LANGUAGE
