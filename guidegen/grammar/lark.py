@@ -231,6 +231,7 @@ class _Lowering:
         self.nullable: dict[str, bool] = {}
         self.ends: dict[str, int] = {}
         self.contexts: dict[str, tuple[str, int, bool]] = {}  # copy → (rule, depth, in brackets)
+        self.referenced: set[str] = set()  # the copies referenced since the caller last emptied it
         self.depth = 0
         self.brackets = 0
 
@@ -238,12 +239,14 @@ class _Lowering:
         """The copy of rule ``name`` for the current context (the rule itself without indentation)."""
         if self.indentation is None:
             self.contexts.setdefault(name, (name, 0, False))
+            self.referenced.add(name)
             return name
         dependent = name in self.indentation.depends_on_depth
         if self.brackets and dependent:
             raise ValueError(f"rule {name!r} holds line breaks, and is used inside brackets")
         key = f"{name}@brackets" if self.brackets else f"{name}@{self.depth}" if dependent and self.depth else name
         self.contexts.setdefault(key, (name, self.depth if dependent else 0, bool(self.brackets)))
+        self.referenced.add(key)
         return key
 
     def lower_copy(self, key: str, trees: dict[str, Tree]) -> _Lang:
@@ -1015,17 +1018,24 @@ def lower_lark(text: str, start: str = "start", *, source: str | os.PathLike[str
             name = lowering.contexts[key][0]
             raise GrammarError(f"rule {key!r}{where.line(name)}: {e}") from None
 
-    changed = True
-    while changed:  # least fixpoint of "has ε", "has a non-empty string" and how the strings end
-        known = len(lowering.contexts)
-        changed = False
-        for key in list(lowering.contexts):
-            lang = lower(key)
-            flags = (lang.expr is not None, lang.nullable, lang.ends)
-            if flags != (lowering.nonempty.get(key), lowering.nullable.get(key), lowering.ends.get(key)):
-                lowering.nonempty[key], lowering.nullable[key], lowering.ends[key] = flags
-                changed = True
-        changed = changed or len(lowering.contexts) != known
+    # least fixpoint of "has ε", "has a non-empty string" and how the strings end, by a worklist: a
+    # copy is lowered again only when a copy it refers to changed (a sweep over all of them needs as
+    # many rounds as blocks nest)
+    callers: dict[str, set[str]] = {start_key: set()}
+    todo = [start_key]
+    while todo:
+        key = todo.pop()
+        lowering.referenced = set()
+        lang = lower(key)
+        for callee in lowering.referenced:
+            if callee not in callers:
+                callers[callee] = set()
+                todo.append(callee)
+            callers[callee].add(key)
+        flags = (lang.expr is not None, lang.nullable, lang.ends)
+        if flags != (lowering.nonempty.get(key), lowering.nullable.get(key), lowering.ends.get(key)):
+            lowering.nonempty[key], lowering.nullable[key], lowering.ends[key] = flags
+            todo.extend(c for c in callers[key] if c not in todo)
     order = {name: i for i, name in enumerate(reachable)}
     keys = sorted(lowering.contexts, key=lambda k: (order[lowering.contexts[k][0]], lowering.contexts[k][1:]))
     # a rule's copy may have no text where the depth bound cuts it: the rule is endless if every copy is
