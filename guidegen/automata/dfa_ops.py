@@ -234,7 +234,7 @@ def _splice_nfa(host, host_acc, parts, parts_acc, part_start, part_size, part_of
                 t = host[m, lo]
                 if t < 0:
                     continue
-                k = (hb - _FIRST_MARKER_BYTE) * _FIRST_MARKER_BYTE + lo
+                k = _k.marker_rule(hb, lo)
                 p = part_of_call[k] if k < part_of_call.shape[0] else -1
                 if p >= 0 and copy_of[p, t] < 0:
                     copy_of[p, t] = n_states
@@ -274,7 +274,7 @@ def _splice_nfa(host, host_acc, parts, parts_acc, part_start, part_size, part_of
                 t = host[m, lo]
                 if t < 0:
                     continue
-                k = (hb - _FIRST_MARKER_BYTE) * _FIRST_MARKER_BYTE + lo
+                k = _k.marker_rule(hb, lo)
                 p = part_of_call[k] if k < part_of_call.shape[0] else -1
                 if p >= 0:
                     p_src[npp] = s
@@ -372,7 +372,7 @@ def _call_edges(transitions):
                     t = transitions[m, lo]
                     if t >= 0:
                         src[e] = s
-                        rule[e] = (hb - _FIRST_MARKER_BYTE) * _FIRST_MARKER_BYTE + lo
+                        rule[e] = _k.marker_rule(hb, lo)
                         ret[e] = t
                         e += 1
     return src, rule, ret

@@ -54,6 +54,14 @@ OP_REP = 5
 MAX_CP = 0x10FFFF
 MARKER_BYTE = 0xF8  # first byte of a call marker: 0xF8..0xFF never occur in UTF-8
 MARKER_RULES = (0x100 - MARKER_BYTE) * MARKER_BYTE  # rules a marker can name: 8 first bytes x 248 second bytes
+
+
+@njit(cache=True, nogil=True, inline="always")
+def marker_rule(first, second):
+    """The rule a call marker's two bytes name (``build_nfa`` writes them)."""
+    return (first - MARKER_BYTE) * MARKER_BYTE + second
+
+
 _MAX_GROUP_DEPTH = 100  # deeper nesting goes to re's parser (which may refuse it)
 _MAX_COUNT = 100_000_000  # larger repetition counts go to re's parser
 
@@ -1206,6 +1214,18 @@ def _subsets(counters, start, accept, k, max_states, n_important, e_off, ec_lo, 
 
 
 @njit(cache=True, nogil=True)
+def _offsets_by_source(src, n_edges, n_states):
+    """CSR offsets of the edges ``src[:n_edges]`` grouped by source state: state ``s``'s edges are
+    ``off[s]:off[s + 1]``."""
+    off = np.zeros(n_states + 1, dtype=np.int64)
+    for q in range(n_edges):
+        off[src[q] + 1] += 1
+    for s in range(n_states):
+        off[s + 1] += off[s]
+    return off
+
+
+@njit(cache=True, nogil=True)
 def determinize(n_states, start, accept, e_src, e_lo, e_hi, e_dst, n_e, p_src, p_dst, n_p, max_states):
     """Subset construction. Returns ``(status, table int32[n, k], accepting bool[n], n, cls int32[256], k)``:
     ``table[s, c]`` is the target of state ``s`` on byte class ``c`` (-1: none). The classes are the
@@ -1225,11 +1245,7 @@ def determinize(n_states, start, accept, e_src, e_lo, e_hi, e_dst, n_e, p_src, p
         cls[byte] = k
     k += 1
     # byte edges (as class ranges) and epsilon edges, CSR by source
-    e_off = np.zeros(n_states + 1, dtype=np.int64)
-    for q in range(n_e):
-        e_off[e_src[q] + 1] += 1
-    for s in range(n_states):
-        e_off[s + 1] += e_off[s]
+    e_off = _offsets_by_source(e_src, n_e, n_states)
     fill = e_off[:n_states].copy()
     ec_lo = np.empty(n_e, dtype=np.int32)
     ec_hi = np.empty(n_e, dtype=np.int32)
@@ -1241,11 +1257,7 @@ def determinize(n_states, start, accept, e_src, e_lo, e_hi, e_dst, n_e, p_src, p
         ec_lo[w] = cls[e_lo[q]]
         ec_hi[w] = cls[e_hi[q]]
         ec_dst[w] = e_dst[q]
-    p_off = np.zeros(n_states + 1, dtype=np.int64)
-    for q in range(n_p):
-        p_off[p_src[q] + 1] += 1
-    for s in range(n_states):
-        p_off[s + 1] += p_off[s]
+    p_off = _offsets_by_source(p_src, n_p, n_states)
     pfill = p_off[:n_states].copy()
     p_to = np.empty(n_p, dtype=np.int32)
     for q in range(n_p):
