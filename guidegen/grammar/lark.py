@@ -1020,13 +1020,14 @@ def lower_lark(text: str, start: str = "start", *, source: str | os.PathLike[str
 
     # least fixpoint of "has ε", "has a non-empty string" and how the strings end, by a worklist: a
     # copy is lowered again only when a copy it refers to changed (a sweep over all of them needs as
-    # many rounds as blocks nest)
+    # many rounds as blocks nest), so each copy's last lowering is its final one
     callers: dict[str, set[str]] = {start_key: set()}
+    langs: dict[str, _Lang] = {}
     todo = [start_key]
     while todo:
         key = todo.pop()
         lowering.referenced = set()
-        lang = lower(key)
+        lang = langs[key] = lower(key)
         for callee in lowering.referenced:
             if callee not in callers:
                 callers[callee] = set()
@@ -1047,9 +1048,9 @@ def lower_lark(text: str, start: str = "start", *, source: str | os.PathLike[str
                            "finite text: every alternative needs the rule itself again (or another such rule)")
     rules: dict[str, _Expr] = {}
     for key in keys:
-        lang = lower(key)
-        if lang.expr is not None:
-            rules[key] = lang.expr
+        expr = langs[key].expr
+        if expr is not None:
+            rules[key] = expr
     if start_key not in rules:
         raise GrammarError(f"the start rule {start!r}{where.line(start)} matches only the empty text")
 
