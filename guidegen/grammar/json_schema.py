@@ -200,6 +200,14 @@ def _is_atom(s: str) -> bool:
         return False
 
 
+def _written_before_properties(s: dict, keyword: str) -> bool:
+    """Does the applicator ``keyword`` (allOf, anyOf, oneOf) come before ``properties`` in ``s``?
+    Merged properties keep the order the schema's text mentions them in: the subschemas' come first
+    when written first (a ``$ref``'s target comes after the properties beside it)."""
+    keys = list(s)
+    return "properties" not in s or keys.index(keyword) < keys.index("properties")
+
+
 def _group(s: str) -> str:
     return s if _is_atom(s) else "(?:" + s + ")"
 
@@ -1394,6 +1402,7 @@ _LONG_COUNT = re.compile(r"\{[0-9]*,?(?:[5-9][0-9]|[0-9]{3,})\}")  # a count of 
 _MARKERS = re.compile("[\ud800-\udfff]")
 _ANCHORED_LITERAL = re.compile(r"\^([A-Za-z0-9 _\-]*)\$")  # a pattern such as ^success$: one string (ECMA-262)
 _MAX_ANY_ORDER = 10  # declared properties an object may have in any order (2^n rules)
+_MAX_COUNTED_OPTIONAL = 6  # optional properties of an object with a property count (2^n alternatives)
 _MAX_CONTAINS = 16  # minContains / maxContains counted exactly (a regex repeated that many times)
 _MAX_UNIQUE = 5  # values unique items may be drawn from (every order of every subset: 326 sequences)
 _MAX_NOT_ALTERNATIVES = 64  # alternatives the negation of an anyOf or oneOf may cross into
@@ -1748,7 +1757,7 @@ class _Lowering:
                 for i, part in enumerate(parts):
                     acc, accp = self._merge(acc, accp, part, self._cptr(s, ptr, "allOf", i), expanded)
                 s, ptr = self._merge(self._sub(s, ptr, [k for k in s if k != "allOf"]), ptr, acc, accp, expanded,
-                                     parent=True)
+                                     parent=True, b_first=_written_before_properties(s, "allOf"))
                 continue
             break
         if not isinstance(s, (dict, bool, _Call)):
@@ -1756,11 +1765,13 @@ class _Lowering:
         return s, ptr
 
     # ---------------------------------------------------------------------------- allOf merging
-    def _merge(self, a: Any, pa: str, b: Any, pb: str, expanded: list[str], parent: bool = False) -> tuple[Any, str]:
+    def _merge(self, a: Any, pa: str, b: Any, pb: str, expanded: list[str], parent: bool = False,
+               b_first: bool = False) -> tuple[Any, str]:
         """One schema equivalent to ``allOf: [a, b]``, or UnsupportedSchemaError('allOf').
 
         ``parent``: ``a`` is the schema object that holds ``b`` (through allOf/anyOf/oneOf/$ref), so a's
-        ``unevaluated*`` keywords see b's evaluations and do not stop the merge."""
+        ``unevaluated*`` keywords see b's evaluations and do not stop the merge. ``b_first``: b's
+        properties come first in the merged order (see :func:`_written_before_properties`)."""
         a, pa = self._flatten(a, pa, expanded)
         b, pb = self._flatten(b, pb, expanded)
         if a is False or b is False:
@@ -1790,7 +1801,7 @@ class _Lowering:
         for x, y, exempt in ((a, b, parent), (b, a, False)):
             if not exempt and x.get("unevaluatedProperties", True) is not True and not self._evaluates_within(y, x):
                 fail("unevaluatedProperties")
-        for k in a_keys:
+        for k in [k for k in a if k in a_keys]:  # in the schema's order (see _written_before_properties)
             out[k] = a[k]
             kp[k] = self._kwp(a, pa, k)
         arr_a = {"items", "prefixItems", "additionalItems"} & a_keys
@@ -1802,7 +1813,7 @@ class _Lowering:
             self._merge_items(a, pa, b, pb, out, kp)
         members_a, members_b = _MEMBER_KWS & a_keys, _MEMBER_KWS & b_keys
         if members_a and members_b:
-            self._merge_properties(a, pa, b, pb, out, kp, fail)
+            self._merge_properties(a, pa, b, pb, out, kp, fail, b_first)
         # two conditionals: b's holds in both branches of a's ((if ∧ then) ∨ (¬if ∧ else), each ∧ b's);
         # n nested conditionals are 2**n cases to lower, so a few only
         held_a = self._conditionals.get(id(a), int("if" in a_keys))
@@ -1818,7 +1829,7 @@ class _Lowering:
             for k in ("then", "else"):
                 kp.setdefault(k, self._kwp(a, pa, "if"))
                 out[k] = self._synth({"allOf": [a.get(k, True), conditional]}, kp[k], base, {"allOf": kp[k]})
-        for k in b_keys:
+        for k in [k for k in b if k in b_keys]:
             if (k in ("items", "prefixItems", "additionalItems") and arr_a and arr_b) or (
                     k in _MEMBER_KWS and members_a and members_b) or (k in ("if", "then", "else") and two_conditionals):
                 continue
@@ -1932,7 +1943,7 @@ class _Lowering:
                 and not set(y) & {"anyOf", "oneOf", "if", "then", "else", "dependentSchemas", "dependencies"})
 
     def _merge_properties(self, a: dict, pa: str, b: dict, pb: str, out: dict, kp: dict,
-                          fail: Callable[[str], None]) -> None:
+                          fail: Callable[[str], None], b_first: bool = False) -> None:
         """``properties``, ``patternProperties`` and ``additionalProperties`` of ``allOf: [a, b]``, into
         ``out``. Under each part a member's value follows the part's ``properties`` entry for its
         name, else the patterns its name matches, else ``additionalProperties`` (absent: any value);
@@ -1976,7 +1987,8 @@ class _Lowering:
                     fail("patternProperties")
                     patterns[pat] = sub
         names: dict[str, Any] = {}
-        for name in dict.fromkeys([*a.get("properties", {}), *b.get("properties", {})]):
+        first, second = (b, a) if b_first else (a, b)
+        for name in dict.fromkeys([*first.get("properties", {}), *second.get("properties", {})]):
             value: Any = _MISSING
             for x, xp in ((a, pa), (b, pb)):
                 if name in x.get("properties", {}):
@@ -2324,7 +2336,7 @@ class _Lowering:
             bp = self._cptr(s, ptr, key, i)
             exp: list[str] = []
             if has_rest:
-                m, mp = self._merge(rest, ptr, b, bp, exp, parent=True)
+                m, mp = self._merge(rest, ptr, b, bp, exp, parent=True, b_first=_written_before_properties(s, key))
             else:
                 m, mp = self._flatten(b, bp, exp)
             branches.append((m, mp, exp))
@@ -3246,18 +3258,21 @@ class _Lowering:
                     pending.append((kw, a, dep))
             if pending:
                 return self._split_dependencies(s, ptr, pending)
-            nonempty = False
-            if min_p > len(must):
-                if min_p == 1:
-                    nonempty = True
-                else:
-                    self._unsupported("minProperties", self._kwp(s, ptr, "minProperties"))
-            if max_p is not None and max_p < len(entries):
-                if max_p < len(must):
-                    return None
-                self._unsupported("maxProperties", self._kwp(s, ptr, "maxProperties"))
-            extra = self._extra_member(s, ptr, addl, uneval, pats, pnames, max_p)
-            if self.any_order and len(entries) > 1:
+            if max_p is not None and max_p < len(must):
+                return None
+            extra = self._extra_member(s, ptr, addl, uneval, pats, pnames)
+            any_order = self.any_order and len(entries) > 1
+            counted = min_p > max(len(must), 1) or (max_p is not None and (max_p < len(entries) or extra is not None))
+            nonempty = min_p > len(must)
+            if counted and not any_order:
+                members = self._counted_members(s, ptr, entries, extra, min_p, max_p)
+            elif any_order:
+                if counted:  # the any-order rules do not count members
+                    if min_p > max(len(must), 1):
+                        self._unsupported("minProperties", self._kwp(s, ptr, "minProperties"), "in any order")
+                    if max_p is not None and max_p < len(entries):
+                        self._unsupported("maxProperties", self._kwp(s, ptr, "maxProperties"), "in any order")
+                    extra = None  # no undeclared property generated: a sound restriction
                 members = self._members_any_order(s, ptr, entries, nonempty, extra)
             elif extra is None:
                 members = self._members(entries, nonempty)
@@ -3316,19 +3331,17 @@ class _Lowering:
                 members = _opt(members)
         return _seq("\\{", ws, members, ws, "\\}")
 
-    def _extra_member(self, s: dict, ptr: str, addl: Any, uneval: Any, pats: dict, pnames: Any,
-                      max_p: int | None) -> str | None:
+    def _extra_member(self, s: dict, ptr: str, addl: Any, uneval: Any, pats: dict, pnames: Any) -> str | None:
         """A call to the rule ``"name":value`` of a property the schema does not declare, when one is
         allowed and can be constrained exactly: names are written canonically and differ from every
         declared, required or dependency-triggering name; values follow ``additionalProperties``, or
         with one pattern in ``patternProperties``, the pattern's schema for the names it matches. None
         when no undeclared property is generated (a sound restriction where names would need several
-        patterns, propertyNames, unevaluatedProperties or a property count).
+        patterns, propertyNames or unevaluatedProperties).
 
         A rule of its own keeps the name automaton (a trie of the excluded names) out of the object's
         regex, which it would otherwise multiply."""
-        if (not self.extra_properties or len(pats) > 1 or pnames is not _MISSING or uneval is not _MISSING
-                or max_p is not None):
+        if not self.extra_properties or len(pats) > 1 or pnames is not _MISSING or uneval is not _MISSING:
             return None
         names = set(s.get("properties", {})) | set(s.get("required", []))
         for kw in ("dependentRequired", "dependencies", "dependentSchemas"):
@@ -3461,6 +3474,44 @@ class _Lowering:
             if not nonempty:
                 parts.append("")
         return _alt(parts)
+
+    def _counted_members(self, s: dict, ptr: str, entries: list[tuple[str, str, bool]], extra: str | None,
+                         min_p: int, max_p: int | None) -> str | None:
+        """The declared members in order, then undeclared ones (``extra``; None: none), at least
+        ``min_p`` and at most ``max_p`` properties in all: one alternative per set of optional
+        members present, so at most ``_MAX_COUNTED_OPTIONAL`` optional ones.
+
+        Two undeclared members may repeat a name, which a parser keeps once: they count as at most
+        as many properties towards ``maxProperties``, and as one towards ``minProperties`` (more
+        undeclared members than that are not generated where the declared ones fall short, a sound
+        restriction)."""
+        optional = [i for i, (_, _, r) in enumerate(entries) if not r]
+        if len(optional) > _MAX_COUNTED_OPTIONAL:
+            kw = "maxProperties" if max_p is not None else "minProperties"
+            self._unsupported(kw, self._kwp(s, ptr, kw),
+                              "with more than %d optional properties" % _MAX_COUNTED_OPTIONAL)
+            more = "" if extra is None else _rep(self.sep + extra, 0, None)  # lenient: the counts are dropped
+            return _alt([_seq(self._members(entries, False), more)] + ([] if extra is None else [_seq(extra, more)]))
+        sep = self.sep
+        bit = {i: 1 << b for b, i in enumerate(optional)}
+        alts: list[str | None] = []
+        for present in range(1 << len(optional)):
+            chosen = [m for i, (_, m, r) in enumerate(entries) if r or present & bit[i]]
+            k = len(chosen)
+            if k + 1 < min_p or max_p is not None and k > max_p:
+                continue
+            hi = 0 if extra is None else None if max_p is None else max_p - k
+            lo = 0 if k >= min_p else 1  # one undeclared member or more is at least one property more
+            if hi is not None and hi < lo:
+                continue
+            if k:
+                alts.append(_seq(sep.join(chosen), _rep(sep + extra, lo, hi)) if hi != 0 else sep.join(chosen))
+            elif hi == 0:
+                alts.append("")
+            else:
+                some = _seq(extra, _rep(sep + extra, 0, None if hi is None else hi - 1))
+                alts.append(some if lo else _opt(some))
+        return _alt(alts)
 
     def _members(self, entries: list[tuple[str, str, bool]], nonempty: bool) -> str | None:
         """Comma-separated members, in order, each optional one possibly absent (linear size)."""
