@@ -888,6 +888,38 @@ def test_names_one_pattern_does_not_match_take_additional_properties() -> None:
             assert (all(st.advance(b) for b in text.encode()) and st.is_accepting()) == ok, (schema, text)
 
 
+@pytest.mark.parametrize("schema", [
+    {"type": "object", "properties": {"foo": {"type": "string"}},
+     "patternProperties": {"^S_": {"type": "string"}, "^I_": {"type": "integer"}}, "additionalProperties": False},
+    {"type": "object", "patternProperties": {"a": {"type": "integer"}, "b": {"minimum": 3}},
+     "additionalProperties": {"type": "string"}},
+    {"type": "object", "patternProperties": {"^x": {"type": "integer"}, "y$": {"type": "string"}}},
+    {"type": "object", "patternProperties": {"^x": {"type": "integer"}, "y$": {"type": "string"}},
+     "additionalProperties": False},
+])
+def test_names_take_the_schemas_of_every_pattern_they_match(schema: dict) -> None:
+    """With several patternProperties entries, an undeclared name takes the schemas of all the
+    patterns it matches (one name automaton per set of patterns), and additionalProperties where
+    none matches: every object of up to two members over names that match none, one or both
+    patterns is accepted exactly when it is valid."""
+    lang, check = lower(schema), validator(schema)
+    names = ["foo", "S_a", "I_b", "ab", "a", "b", "xy", "x1", "zy", "q"]
+    for n in range(3):
+        for keys in itertools.permutations(names, n):
+            if "foo" in keys[1:]:
+                continue  # declared names come first
+            for values in itertools.product([1, 5, "s", None], repeat=n):
+                obj = dict(zip(keys, values))
+                assert matches(lang, obj) == check.is_valid(obj), obj
+
+
+def test_several_patterns_in_a_map_over_the_limit_raise() -> None:
+    schema = {"type": "object", "patternProperties": {f"^{c}": {"type": "integer"} for c in "abcde"}}
+    with pytest.raises(UnsupportedSchemaError) as e:
+        lower(schema)
+    assert e.value.keyword == "patternProperties" and e.value.pointer == "/patternProperties"
+
+
 def _one_dfa(rules: list, k: int = 0) -> DFA:
     """A regular schema's rule ``k`` as one automaton: the rules it calls spliced in."""
     from guidegen.automata import dfa_ops
@@ -1444,12 +1476,13 @@ _ALL_OF_OBJECT_CASES = [
                 {"properties": {"yb": {"maxLength": 2}}, "additionalProperties": {"type": "string"}}]},
      [{}, {"a": 1}, {"a": "s"}, {"xa": "ab"}, {"xa": "a"}, {"yb": "abc"}, {"yb": "ab"}, {"yb": 1}, {"xc": 1},
       {"xc": "s"}, {"y": 1}, {"y": "s"}]),
-    # patterns of both parts (several patterns: declared names only are generated)
+    # patterns of both parts: an undeclared name takes every pattern it matches
     ({"allOf": [{"type": "object", "properties": {"p": {"type": "integer"}, "xa": {}},
                  "patternProperties": {"^x": {"type": "string"}}},
                 {"properties": {"q": {"type": "null"}, "xb": {}},
                  "patternProperties": {"^x": {"maxLength": 2}, "^y": {"type": "integer"}}}]},
-     [{}, {"p": 1, "q": None}, {"p": "s"}, {"xa": "ab"}, {"xa": "abc"}, {"xa": 1}, {"xb": "a"}, {"xb": "abc"}]),
+     [{}, {"p": 1, "q": None}, {"p": "s"}, {"xa": "ab"}, {"xa": "abc"}, {"xa": 1}, {"xb": "a"}, {"xb": "abc"},
+      {"xc": "ab"}, {"xc": "abc"}, {"xc": 1}, {"y1": 1}, {"y1": "s"}, {"z": None}]),
 ]
 
 

@@ -1402,6 +1402,7 @@ _LONG_COUNT = re.compile(r"\{[0-9]*,?(?:[5-9][0-9]|[0-9]{3,})\}")  # a count of 
 _MARKERS = re.compile("[\ud800-\udfff]")
 _ANCHORED_LITERAL = re.compile(r"\^([A-Za-z0-9 _\-]*)\$")  # a pattern such as ^success$: one string (ECMA-262)
 _MAX_ANY_ORDER = 10  # declared properties an object may have in any order (2^n rules)
+_MAX_PATTERNS = 4  # patternProperties entries an undeclared name is matched against (2^n name automata)
 _MAX_COUNTED_OPTIONAL = 6  # optional properties of an object with a property count (2^n alternatives)
 _MAX_CONTAINS = 16  # minContains / maxContains counted exactly (a regex repeated that many times)
 _MAX_UNIQUE = 5  # values unique items may be drawn from (every order of every subset: 326 sequences)
@@ -3285,26 +3286,31 @@ class _Lowering:
                                    + ([] if nonempty else [""]))
             return _seq("\\{", ws, members, ws, "\\}")
         # no named properties: a map (its dependencies, if any, all hold trivially)
-        member = None  # with a pattern: names it matches and, taking additionalProperties, names it does not
+        member = None  # with patterns: the names they match and, taking additionalProperties, names they do not
         if pats:
-            if len(pats) > 1:
+            if len(pats) > _MAX_PATTERNS:
                 self._unsupported("patternProperties", self._kwp(s, ptr, "patternProperties"),
-                                  "several patterns without 'properties'")
+                                  "more than %d patterns without 'properties'" % _MAX_PATTERNS)
             pat, psch = next(iter(pats.items()))
             pp = self._kwp(s, ptr, "patternProperties") + "/" + _esc(pat)
-            got = self._pattern(pat, pp, "patternProperties")
+            got = [self._pattern(p, self._kwp(s, ptr, "patternProperties") + "/" + _esc(p), "patternProperties")
+                   for p in pats]
             if pnames is not _MISSING:
                 self._unsupported("propertyNames", self._kwp(s, ptr, "propertyNames"), "with patternProperties")
-            if got is None:  # lenient: any name, any value
+            if None in got or len(pats) > _MAX_PATTERNS:  # lenient: any name, any value
                 key, val_schema, val_ptr = _STRING, True, pp
             else:
-                key, val_schema, val_ptr = _seq('"', got[0], '"'), psch, pp
-                # names the pattern does not match take additionalProperties (unevaluatedProperties
-                # then: only those, which the lowering leaves to the restriction of no such names)
+                key, val_schema, val_ptr = _seq('"', got[0][0], '"'), psch, pp  # type: ignore[index]
+                # names no pattern matches take additionalProperties (unevaluatedProperties then:
+                # only those, which the lowering leaves to the restriction of no such names)
+                other = None
                 if addl is not False and (addl is not _MISSING or uneval is _MISSING):
                     other = self._json_any(_ALL) if addl is _MISSING or addl is True else \
                         self.compile(addl, self._kwp(s, ptr, "additionalProperties"))
-                    member = self._pattern_member(s, ptr, pat, psch, (), other)
+                if other is not None or len(pats) > 1:
+                    member = self._pattern_member(s, ptr, pats, (), other, exact=len(pats) > 1)
+                    if member is None and len(pats) > 1:
+                        key = None  # no name is left that a member may have
         else:
             if addl is not _MISSING and addl is not True:
                 val_schema, val_ptr = addl, self._kwp(s, ptr, "additionalProperties")
@@ -3316,7 +3322,7 @@ class _Lowering:
                 key = _STRING
             else:
                 key = self.compile(pnames, self._kwp(s, ptr, "propertyNames"), frozenset({"string"}))
-        entry = member if member is not None else _seq(key, colon, self.compile(val_schema, val_ptr))
+        entry = member if member is not None or key is None else _seq(key, colon, self.compile(val_schema, val_ptr))
         lo = 1 if min_p >= 1 else 0
         if min_p >= 2:
             self._unsupported("minProperties", self._kwp(s, ptr, "minProperties"), "with arbitrary property names")
@@ -3335,13 +3341,13 @@ class _Lowering:
         """A call to the rule ``"name":value`` of a property the schema does not declare, when one is
         allowed and can be constrained exactly: names are written canonically and differ from every
         declared, required or dependency-triggering name; values follow ``additionalProperties``, or
-        with one pattern in ``patternProperties``, the pattern's schema for the names it matches. None
-        when no undeclared property is generated (a sound restriction where names would need several
-        patterns, propertyNames or unevaluatedProperties).
+        the schemas of the ``patternProperties`` entries whose patterns match the name. None when no
+        undeclared property is generated (a sound restriction where names would need propertyNames
+        or unevaluatedProperties).
 
         A rule of its own keeps the name automaton (a trie of the excluded names) out of the object's
         regex, which it would otherwise multiply."""
-        if not self.extra_properties or len(pats) > 1 or pnames is not _MISSING or uneval is not _MISSING:
+        if not self.extra_properties or pnames is not _MISSING or uneval is not _MISSING:
             return None
         names = set(s.get("properties", {})) | set(s.get("required", []))
         for kw in ("dependentRequired", "dependencies", "dependentSchemas"):
@@ -3354,41 +3360,63 @@ class _Lowering:
         else:
             value = self.compile(addl, self._kwp(s, ptr, "additionalProperties"))
         if pats:
-            return self._pattern_member(s, ptr, *next(iter(pats.items())), excluded, value)
+            return self._pattern_member(s, ptr, pats, excluded, value)
         if value is None:
             return None
         return self._call(("extra", excluded, value),
                           lambda: self._strings_but(excluded, "properties", ptr) + self.colon + value)
 
-    def _pattern_member(self, s: dict, ptr: str, pat: str, psch: Any, excluded: tuple[str, ...],
-                        other: str | None) -> str | None:
-        """The member regex of an undeclared property (none of ``excluded``) next to the one
-        patternProperties entry ``pat`` of ``s``: a name ``pat`` matches takes a value of its schema,
-        any other name a value ``other`` (additionalProperties; None: no such property). Names are
-        automata, the pattern's intersected with or subtracted from every other name's (spliced, so
-        the member needs no call). None when the pattern has no exact automaton (no undeclared
-        property generated, a sound restriction) or no member is left."""
-        pp = self._kwp(s, ptr, "patternProperties") + "/" + _esc(pat)
+    def _pattern_member(self, s: dict, ptr: str, pats: dict, excluded: tuple[str, ...],
+                        other: str | None, exact: bool = False) -> str | None:
+        """The member regex of an undeclared property (none of ``excluded``) under the
+        patternProperties ``pats`` of ``s``: a name takes a value of the schemas of every pattern it
+        matches, a name no pattern matches a value ``other`` (additionalProperties; None: no such
+        property). Names are automata, one per set of patterns a name matches (at most
+        ``_MAX_PATTERNS`` patterns, so 2^n sets): every pattern's intersected with or subtracted from
+        every other name's (spliced, so the member needs no call). None when a pattern has no exact
+        automaton (no undeclared property generated, a sound restriction; with ``exact``, an
+        unsupported patternProperties) or no member is left."""
+        items = list(pats.items())
+        kwp = self._kwp(s, ptr, "patternProperties")
+        if len(items) > _MAX_PATTERNS:
+            return None
         try:
-            body, _, _ = pattern_to_regex(pat)
-        except (_PatSyntax, _PatUnsupported):
-            return None
-        if body is None:
-            return None
-        value = self.compile(psch, pp)
-        members = []
-        for op, member_value in ((dfa_ops.intersect, value), (dfa_ops.difference, other)):
-            if member_value is None:
-                continue
-            try:
-                name_dfa = op(self._regex_dfa(self._strings_but(excluded, "patternProperties", pp)),
-                              self._regex_dfa(_seq('"', body, '"')))
-            except RegexError:
+            bodies = [pattern_to_regex(pat)[0] for pat, _ in items]
+            if None in bodies:
                 return None
-            if name_dfa is not None:
-                name = self._automaton(("pattern-name", op.__name__, pat, excluded), lambda: name_dfa,
-                                       "patternProperties", pp, None)
-                members.append(None if name is None else name + self.colon + member_value)
+            names = self._regex_dfa(self._strings_but(excluded, "patternProperties", kwp))
+            patterns = [self._regex_dfa(_seq('"', body, '"')) for body in bodies]  # type: ignore[arg-type]
+        except (_PatSyntax, _PatUnsupported, RegexError) as e:
+            if exact:
+                self._unsupported("patternProperties", kwp, str(e))
+            return None
+        base = self.bases.get(id(s), self.root_base)
+        members = []
+        for matched in range(1 << len(items)):
+            name_dfa: DFA | None = names
+            try:
+                for i, pattern in enumerate(patterns):
+                    if name_dfa is not None:
+                        name_dfa = (dfa_ops.intersect if matched >> i & 1 else dfa_ops.difference)(name_dfa, pattern)
+            except RegexError as e:
+                if exact:
+                    self._unsupported("patternProperties", kwp, str(e))
+                return None
+            if name_dfa is None:
+                continue
+            schemas = [(psch, kwp + "/" + _esc(pat)) for i, (pat, psch) in enumerate(items) if matched >> i & 1]
+            if not schemas:
+                value = other
+            elif len(schemas) == 1:
+                value = self.compile(*schemas[0])
+            else:
+                pp = schemas[0][1]
+                value = self.compile(self._synth({"allOf": [x for x, _ in schemas]}, pp, base, {"allOf": pp}), pp)
+            if value is None:
+                continue
+            name = self._automaton(("pattern-names", tuple(pats), matched, excluded), lambda d=name_dfa: d,
+                                   "patternProperties", kwp, None)
+            members.append(None if name is None else name + self.colon + value)
         return _alt(members)
 
     @staticmethod
