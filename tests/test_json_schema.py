@@ -553,6 +553,16 @@ def test_property_counts_against_jsonschema(counts: dict, extra: Any) -> None:
                 assert accepted, obj
 
 
+@pytest.mark.parametrize("schema", [{"type": "object", "maxProperties": 100000},
+                                    {"type": "object", "properties": {"a": {}}, "maxProperties": 100000}])
+def test_a_large_max_properties_generates_at_most_64_members(schema: dict) -> None:
+    """A bounded repetition writes a copy of the member per count: past 64, more members are not
+    generated (a sound restriction) rather than the automaton outgrowing its state limit."""
+    lang = lower(schema)
+    assert matches(lang, {"x": 1, "y": [2]}) and matches(lang, {f"k{i}": i for i in range(64)})
+    assert not matches(lang, {f"k{i}": i for i in range(65)})
+
+
 def test_property_counts_with_many_optional_members_raise() -> None:
     schema = {"type": "object", "properties": {k: {"type": "null"} for k in "abcdefg"}, "maxProperties": 3}
     with pytest.raises(UnsupportedSchemaError) as e:

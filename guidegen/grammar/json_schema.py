@@ -1403,6 +1403,9 @@ _MARKERS = re.compile("[\ud800-\udfff]")
 _ANCHORED_LITERAL = re.compile(r"\^([A-Za-z0-9 _\-]*)\$")  # a pattern such as ^success$: one string (ECMA-262)
 _MAX_ANY_ORDER = 10  # declared properties an object may have in any order (2^n rules)
 _MAX_PATTERNS = 4  # patternProperties entries an undeclared name is matched against (2^n name automata)
+# members a maxProperties count generates past the declared ones: a bounded repetition writes a copy
+# of the member per count, so more are not generated (a sound restriction)
+_MAX_COUNTED_MEMBERS = 64
 _MAX_COUNTED_OPTIONAL = 6  # optional properties of an object with a property count (2^n alternatives)
 _MAX_CONTAINS = 16  # minContains / maxContains counted exactly (a regex repeated that many times)
 _MAX_UNIQUE = 5  # values unique items may be drawn from (every order of every subset: 326 sequences)
@@ -3331,7 +3334,7 @@ class _Lowering:
         elif max_p == 0:
             members = "" if lo == 0 else None
         else:
-            more = _rep(sep + entry, 0, None if max_p is None else max_p - 1)
+            more = _rep(sep + entry, 0, None if max_p is None else min(max_p, _MAX_COUNTED_MEMBERS) - 1)
             members = _seq(entry, more)
             if lo == 0:
                 members = _opt(members)
@@ -3507,7 +3510,8 @@ class _Lowering:
                          min_p: int, max_p: int | None) -> str | None:
         """The declared members in order, then undeclared ones (``extra``; None: none), at least
         ``min_p`` and at most ``max_p`` properties in all: one alternative per set of optional
-        members present, so at most ``_MAX_COUNTED_OPTIONAL`` optional ones.
+        members present, so at most ``_MAX_COUNTED_OPTIONAL`` optional ones, and at most
+        ``_MAX_COUNTED_MEMBERS`` undeclared ones under a maxProperties.
 
         Two undeclared members may repeat a name, which a parser keeps once: they count as at most
         as many properties towards ``maxProperties``, and as one towards ``minProperties`` (more
@@ -3528,7 +3532,7 @@ class _Lowering:
             k = len(chosen)
             if k + 1 < min_p or max_p is not None and k > max_p:
                 continue
-            hi = 0 if extra is None else None if max_p is None else max_p - k
+            hi = 0 if extra is None else None if max_p is None else min(max_p - k, _MAX_COUNTED_MEMBERS)
             lo = 0 if k >= min_p else 1  # one undeclared member or more is at least one property more
             if hi is not None and hi < lo:
                 continue
