@@ -96,6 +96,7 @@ is imported only when one is given) and :class:`JSONSchemaCompiler`, the ``"sche
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -1406,7 +1407,7 @@ _MAX_PATTERNS = 4  # patternProperties entries an undeclared name is matched aga
 # members a maxProperties count generates past the declared ones: a bounded repetition writes a copy
 # of the member per count, so more are not generated (a sound restriction)
 _MAX_COUNTED_MEMBERS = 64
-_MAX_COUNTED_OPTIONAL = 6  # optional properties of an object with a property count (2^n alternatives)
+_MAX_COUNTED_ALTERNATIVES = 64  # sets of optional properties an object with a property count may have
 _MAX_CONTAINS = 16  # minContains / maxContains counted exactly (a regex repeated that many times)
 _MAX_UNIQUE = 5  # values unique items may be drawn from (every order of every subset: 326 sequences)
 _MAX_NOT_ALTERNATIVES = 64  # alternatives the negation of an anyOf or oneOf may cross into
@@ -3510,39 +3511,41 @@ class _Lowering:
                          min_p: int, max_p: int | None) -> str | None:
         """The declared members in order, then undeclared ones (``extra``; None: none), at least
         ``min_p`` and at most ``max_p`` properties in all: one alternative per set of optional
-        members present, so at most ``_MAX_COUNTED_OPTIONAL`` optional ones, and at most
-        ``_MAX_COUNTED_MEMBERS`` undeclared ones under a maxProperties.
+        members present that the counts allow, so at most ``_MAX_COUNTED_ALTERNATIVES`` of them,
+        and at most ``_MAX_COUNTED_MEMBERS`` undeclared ones under a maxProperties.
 
         Two undeclared members may repeat a name, which a parser keeps once: they count as at most
         as many properties towards ``maxProperties``, and as one towards ``minProperties`` (more
         undeclared members than that are not generated where the declared ones fall short, a sound
         restriction)."""
         optional = [i for i, (_, _, r) in enumerate(entries) if not r]
-        if len(optional) > _MAX_COUNTED_OPTIONAL:
+        n_required = len(entries) - len(optional)
+        # how many optional members may be present: one undeclared member or more counts as one
+        fewest = max(0, min_p - n_required - (extra is not None))
+        most = len(optional) if max_p is None else min(len(optional), max_p - n_required)
+        if sum(math.comb(len(optional), n) for n in range(fewest, most + 1)) > _MAX_COUNTED_ALTERNATIVES:
             kw = "maxProperties" if max_p is not None else "minProperties"
-            self._unsupported(kw, self._kwp(s, ptr, kw),
-                              "with more than %d optional properties" % _MAX_COUNTED_OPTIONAL)
+            self._unsupported(kw, self._kwp(s, ptr, kw), "more than %d sets of optional properties to count"
+                              % _MAX_COUNTED_ALTERNATIVES)
             more = "" if extra is None else _rep(self.sep + extra, 0, None)  # lenient: the counts are dropped
             return _alt([_seq(self._members(entries, False), more)] + ([] if extra is None else [_seq(extra, more)]))
         sep = self.sep
-        bit = {i: 1 << b for b, i in enumerate(optional)}
         alts: list[str | None] = []
-        for present in range(1 << len(optional)):
-            chosen = [m for i, (_, m, r) in enumerate(entries) if r or present & bit[i]]
-            k = len(chosen)
-            if k + 1 < min_p or max_p is not None and k > max_p:
-                continue
-            hi = 0 if extra is None else None if max_p is None else min(max_p - k, _MAX_COUNTED_MEMBERS)
-            lo = 0 if k >= min_p else 1  # one undeclared member or more is at least one property more
-            if hi is not None and hi < lo:
-                continue
-            if k:
-                alts.append(_seq(sep.join(chosen), _rep(sep + extra, lo, hi)) if hi != 0 else sep.join(chosen))
-            elif hi == 0:
-                alts.append("")
-            else:
-                some = _seq(extra, _rep(sep + extra, 0, None if hi is None else hi - 1))
-                alts.append(some if lo else _opt(some))
+        for n in range(fewest, most + 1):
+            for present in itertools.combinations(optional, n):
+                chosen = [m for i, (_, m, r) in enumerate(entries) if r or i in present]
+                k = len(chosen)
+                hi = 0 if extra is None else None if max_p is None else min(max_p - k, _MAX_COUNTED_MEMBERS)
+                lo = 0 if k >= min_p else 1
+                if hi is not None and hi < lo:
+                    continue
+                if k:
+                    alts.append(_seq(sep.join(chosen), _rep(sep + extra, lo, hi)) if hi != 0 else sep.join(chosen))
+                elif hi == 0:
+                    alts.append("")
+                else:
+                    some = _seq(extra, _rep(sep + extra, 0, None if hi is None else hi - 1))
+                    alts.append(some if lo else _opt(some))
         return _alt(alts)
 
     def _members(self, entries: list[tuple[str, str, bool]], nonempty: bool) -> str | None:
