@@ -929,6 +929,33 @@ def test_names_take_the_schemas_of_every_pattern_they_match(schema: dict) -> Non
                 assert matches(lang, obj) == check.is_valid(obj), obj
 
 
+@pytest.mark.parametrize("schema", [
+    {"type": "object", "properties": {"foo": {"type": "string"}}, "propertyNames": {"maxLength": 2}},
+    {"type": "object", "properties": {"ab": {"type": "integer"}}, "propertyNames": {"pattern": "^[a-z]+$"},
+     "additionalProperties": {"type": "integer"}},
+    {"type": "object", "patternProperties": {"^x": {"type": "integer"}}, "propertyNames": {"maxLength": 2}},
+    {"type": "object", "patternProperties": {"^x": {"type": "integer"}}, "propertyNames": {"maxLength": 2},
+     "additionalProperties": False},
+    {"type": "object", "patternProperties": {"^x": {"type": "integer"}, "y$": {"type": "string"}},
+     "propertyNames": {"enum": ["xy", "x", "q", "zy"]}},
+    {"type": "object", "properties": {"a": {}}, "patternProperties": {"^x": {"type": "integer"}},
+     "propertyNames": {"pattern": "^[a-x]"}},
+])
+def test_undeclared_names_follow_property_names(schema: dict) -> None:
+    """propertyNames beside declared properties or patternProperties: undeclared names are the
+    names it allows (an automaton intersection), so every object of up to two members is accepted
+    exactly when it is valid."""
+    lang, check = lower(schema), validator(schema)
+    declared = list(schema.get("properties", {}))
+    for n in range(3):
+        for keys in itertools.permutations(["foo", "ab", "a", "xy", "x1", "zy", "q", "Q", "xyz"], n):
+            if [k for k in keys if k in declared] != list(keys[:len([k for k in keys if k in declared])]):
+                continue  # declared names come first
+            for values in itertools.product([1, "s", None], repeat=n):
+                obj = dict(zip(keys, values))
+                assert matches(lang, obj) == check.is_valid(obj), obj
+
+
 def test_several_patterns_in_a_map_over_the_limit_raise() -> None:
     schema = {"type": "object", "patternProperties": {f"^{c}": {"type": "integer"} for c in "abcde"}}
     with pytest.raises(UnsupportedSchemaError) as e:

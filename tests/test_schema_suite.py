@@ -43,7 +43,7 @@ VOCAB = "smollm2"
 
 # Why valid instances are rejected: the deliberate over-constraints of guidegen.grammar.json_schema.
 ONLY_DECLARED = ("undeclared properties come only after the declared ones, with one patternProperties entry at most, "
-                 "and none under propertyNames or unevaluatedProperties")
+                 "and none under unevaluatedProperties")
 EXTRAS_COUNT_ONE = "undeclared properties count as one property towards minProperties (a generated name may repeat)"
 PREFIX_CLOSED = "arrays with `prefixItems` and no `items` never grow past the prefix"
 CANONICAL_NUMBER = "an integral number is written canonically as an integer (1, never 1.0)"

@@ -3299,8 +3299,6 @@ class _Lowering:
             pp = self._kwp(s, ptr, "patternProperties") + "/" + _esc(pat)
             got = [self._pattern(p, self._kwp(s, ptr, "patternProperties") + "/" + _esc(p), "patternProperties")
                    for p in pats]
-            if pnames is not _MISSING:
-                self._unsupported("propertyNames", self._kwp(s, ptr, "propertyNames"), "with patternProperties")
             if None in got or len(pats) > _MAX_PATTERNS:  # lenient: any name, any value
                 key, val_schema, val_ptr = _STRING, True, pp
             else:
@@ -3311,10 +3309,16 @@ class _Lowering:
                 if addl is not False and (addl is not _MISSING or uneval is _MISSING):
                     other = self._json_any(_ALL) if addl is _MISSING or addl is True else \
                         self.compile(addl, self._kwp(s, ptr, "additionalProperties"))
-                if other is not None or len(pats) > 1:
-                    member = self._pattern_member(s, ptr, pats, (), other, exact=len(pats) > 1)
-                    if member is None and len(pats) > 1:
-                        key = None  # no name is left that a member may have
+                exact = len(pats) > 1 or pnames is not _MISSING
+                names: str | None = _CANON_STRING  # (the names propertyNames allows)
+                if pnames is not _MISSING:
+                    names = self._property_names(s, ptr, pnames, _CANON_STRING, exact=True)
+                if names is None:
+                    key = None  # no name is left that a member may have
+                elif other is not None or exact:
+                    member = self._pattern_member(s, ptr, pats, names, other, exact=exact)
+                    if member is None and exact:
+                        key = None
         else:
             if addl is not _MISSING and addl is not True:
                 val_schema, val_ptr = addl, self._kwp(s, ptr, "additionalProperties")
@@ -3345,18 +3349,22 @@ class _Lowering:
         """A call to the rule ``"name":value`` of a property the schema does not declare, when one is
         allowed and can be constrained exactly: names are written canonically and differ from every
         declared, required or dependency-triggering name; values follow ``additionalProperties``, or
-        the schemas of the ``patternProperties`` entries whose patterns match the name. None when no
-        undeclared property is generated (a sound restriction where names would need propertyNames
-        or unevaluatedProperties).
+        the schemas of the ``patternProperties`` entries whose patterns match the name; names also
+        follow ``propertyNames``. None when no undeclared property is generated (a sound restriction
+        where names would need unevaluatedProperties, or propertyNames has no exact automaton).
 
         A rule of its own keeps the name automaton (a trie of the excluded names) out of the object's
         regex, which it would otherwise multiply."""
-        if not self.extra_properties or pnames is not _MISSING or uneval is not _MISSING:
+        if not self.extra_properties or uneval is not _MISSING:
             return None
-        names = set(s.get("properties", {})) | set(s.get("required", []))
+        declared = set(s.get("properties", {})) | set(s.get("required", []))
         for kw in ("dependentRequired", "dependencies", "dependentSchemas"):
-            names |= set(s.get(kw) or {})
-        excluded = tuple(sorted(names))
+            declared |= set(s.get(kw) or {})
+        names: str | None = self._strings_but(tuple(sorted(declared)), "properties", ptr)
+        if pnames is not _MISSING:
+            names = self._property_names(s, ptr, pnames, names)
+            if names is None:
+                return None
         if addl is False:
             value = None
         elif addl is _MISSING or addl is True:
@@ -3364,20 +3372,36 @@ class _Lowering:
         else:
             value = self.compile(addl, self._kwp(s, ptr, "additionalProperties"))
         if pats:
-            return self._pattern_member(s, ptr, pats, excluded, value)
+            return self._pattern_member(s, ptr, pats, names, value)
         if value is None:
             return None
-        return self._call(("extra", excluded, value),
-                          lambda: self._strings_but(excluded, "properties", ptr) + self.colon + value)
+        return self._call(("extra", names, value), lambda: names + self.colon + value)
 
-    def _pattern_member(self, s: dict, ptr: str, pats: dict, excluded: tuple[str, ...],
-                        other: str | None, exact: bool = False) -> str | None:
-        """The member regex of an undeclared property (none of ``excluded``) under the
-        patternProperties ``pats`` of ``s``: a name takes a value of the schemas of every pattern it
-        matches, a name no pattern matches a value ``other`` (additionalProperties; None: no such
-        property). Names are automata, one per set of patterns a name matches (at most
-        ``_MAX_PATTERNS`` patterns, so 2^n sets): every pattern's intersected with or subtracted from
-        every other name's (spliced, so the member needs no call). None when a pattern has no exact
+    def _property_names(self, s: dict, ptr: str, pnames: Any, names: str, exact: bool = False) -> str | None:
+        """The names of ``names`` (a regex of canonical JSON strings) that ``propertyNames`` allows, as
+        an automaton rule. None when none is left or there is no exact automaton (with ``exact``,
+        an unsupported propertyNames)."""
+        kwp = self._kwp(s, ptr, "propertyNames")
+        allowed = self.compile(pnames, kwp, frozenset({"string"}))
+        if allowed is None:
+            return None
+        try:
+            dfa = dfa_ops.intersect(self._regex_dfa(names), self._regex_dfa(allowed))
+        except RegexError as e:
+            if exact:
+                self._unsupported("propertyNames", kwp, str(e))
+            return None
+        return None if dfa is None else self._automaton(("and", names, allowed), lambda: dfa, "propertyNames",
+                                                        kwp, None)
+
+    def _pattern_member(self, s: dict, ptr: str, pats: dict, names: str, other: str | None,
+                        exact: bool = False) -> str | None:
+        """The member regex of an undeclared property, whose name ``names`` (a regex of canonical
+        JSON strings) matches, under the patternProperties ``pats`` of ``s``: a name takes a value of
+        the schemas of every pattern it matches, a name no pattern matches a value ``other``
+        (additionalProperties; None: no such property). Names are automata, one per set of patterns
+        a name matches (at most ``_MAX_PATTERNS`` patterns, so 2^n sets): every pattern's intersected
+        with or subtracted from ``names`` (spliced, so the member needs no call). None when a pattern has no exact
         automaton (no undeclared property generated, a sound restriction; with ``exact``, an
         unsupported patternProperties) or no member is left."""
         items = list(pats.items())
@@ -3388,7 +3412,7 @@ class _Lowering:
             bodies = [pattern_to_regex(pat)[0] for pat, _ in items]
             if None in bodies:
                 return None
-            names = self._regex_dfa(self._strings_but(excluded, "patternProperties", kwp))
+            names_dfa = self._regex_dfa(names)
             patterns = [self._regex_dfa(_seq('"', body, '"')) for body in bodies]  # type: ignore[arg-type]
         except (_PatSyntax, _PatUnsupported, RegexError) as e:
             if exact:
@@ -3397,7 +3421,7 @@ class _Lowering:
         base = self.bases.get(id(s), self.root_base)
         members = []
         for matched in range(1 << len(items)):
-            name_dfa: DFA | None = names
+            name_dfa: DFA | None = names_dfa
             try:
                 for i, pattern in enumerate(patterns):
                     if name_dfa is not None:
@@ -3418,7 +3442,7 @@ class _Lowering:
                 value = self.compile(self._synth({"allOf": [x for x, _ in schemas]}, pp, base, {"allOf": pp}), pp)
             if value is None:
                 continue
-            name = self._automaton(("pattern-names", tuple(pats), matched, excluded), lambda d=name_dfa: d,
+            name = self._automaton(("pattern-names", tuple(pats), matched, names), lambda d=name_dfa: d,
                                    "patternProperties", kwp, None)
             members.append(None if name is None else name + self.colon + value)
         return _alt(members)
