@@ -3360,21 +3360,21 @@ class _Lowering:
         declared = set(s.get("properties", {})) | set(s.get("required", []))
         for kw in ("dependentRequired", "dependencies", "dependentSchemas"):
             declared |= set(s.get(kw) or {})
-        names: str | None = self._strings_but(tuple(sorted(declared)), "properties", ptr)
-        if pnames is not _MISSING:
-            names = self._property_names(s, ptr, pnames, names)
-            if names is None:
-                return None
         if addl is False:
             value = None
         elif addl is _MISSING or addl is True:
             value = self._json_any(_ALL)
         else:
             value = self.compile(addl, self._kwp(s, ptr, "additionalProperties"))
+        if value is None and not pats:
+            return None
+        names: str | None = self._strings_but(tuple(sorted(declared)), "properties", ptr)
+        if pnames is not _MISSING:
+            names = self._property_names(s, ptr, pnames, names)
+            if names is None:
+                return None
         if pats:
             return self._pattern_member(s, ptr, pats, names, value)
-        if value is None:
-            return None
         return self._call(("extra", names, value), lambda: names + self.colon + value)
 
     def _property_names(self, s: dict, ptr: str, pnames: Any, names: str, exact: bool = False) -> str | None:
