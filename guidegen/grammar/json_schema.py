@@ -3279,15 +3279,8 @@ class _Lowering:
                         self._unsupported("maxProperties", self._kwp(s, ptr, "maxProperties"), "in any order")
                     extra = None  # no undeclared property generated: a sound restriction
                 members = self._members_any_order(s, ptr, entries, nonempty, extra)
-            elif extra is None:
-                members = self._members(entries, nonempty)
-            else:  # undeclared properties may follow the declared ones
-                more = _rep(sep + extra, 0, None)
-                if must:
-                    members = _seq(self._members(entries, False), more)
-                else:
-                    members = _alt([_seq(self._members(entries, True), more), _seq(extra, more)]
-                                   + ([] if nonempty else [""]))
+            else:
+                members = self._members_then_extra(entries, extra, nonempty)
             return _seq("\\{", ws, members, ws, "\\}")
         # no named properties: a map (its dependencies, if any, all hold trivially)
         member = None  # with patterns: the names they match and, taking additionalProperties, names they do not
@@ -3551,8 +3544,7 @@ class _Lowering:
             kw = "maxProperties" if max_p is not None else "minProperties"
             self._unsupported(kw, self._kwp(s, ptr, kw), "more than %d sets of optional properties to count"
                               % _MAX_COUNTED_ALTERNATIVES)
-            more = "" if extra is None else _rep(self.sep + extra, 0, None)  # lenient: the counts are dropped
-            return _alt([_seq(self._members(entries, False), more)] + ([] if extra is None else [_seq(extra, more)]))
+            return self._members_then_extra(entries, extra, False)  # lenient: the counts are dropped
         sep = self.sep
         alts: list[str | None] = []
         for n in range(fewest, most + 1):
@@ -3571,6 +3563,16 @@ class _Lowering:
                     some = _seq(extra, _rep(sep + extra, 0, None if hi is None else hi - 1))
                     alts.append(some if lo else _opt(some))
         return _alt(alts)
+
+    def _members_then_extra(self, entries: list[tuple[str, str, bool]], extra: str | None,
+                            nonempty: bool) -> str | None:
+        """The declared members in order, then any number of undeclared ones (``extra``; None: none)."""
+        if extra is None:
+            return self._members(entries, nonempty)
+        more = _rep(self.sep + extra, 0, None)
+        if any(r for _, _, r in entries):
+            return _seq(self._members(entries, False), more)
+        return _alt([_seq(self._members(entries, True), more), _seq(extra, more)] + ([] if nonempty else [""]))
 
     def _members(self, entries: list[tuple[str, str, bool]], nonempty: bool) -> str | None:
         """Comma-separated members, in order, each optional one possibly absent (linear size)."""
